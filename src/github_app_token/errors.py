@@ -1,0 +1,53 @@
+"""Exceptions that carry a user-facing message.
+
+Every message is written for the person reading the workflow log: it names the cause
+and the fix, and never contains a secret (token, app JWT or private key).
+"""
+
+from __future__ import annotations
+
+
+class ActionError(Exception):
+    """A failure the user can act on; ``str(error)`` is the whole message."""
+
+    #: Process exit code for the command-line tool (the action always exits 1).
+    exit_code = 1
+
+
+class InputError(ActionError):
+    """An input (or the runner environment) is missing or malformed."""
+
+    exit_code = 2
+
+
+class GitHubAPIError(ActionError):
+    """GitHub answered with an unexpected HTTP status.
+
+    Attributes: ``status`` (int), ``github_message`` (GitHub's ``message`` field, or the
+    HTTP reason phrase), ``documentation_url`` (str or ``None``), ``method`` and ``path``.
+    """
+
+    exit_code = 3
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        github_message: str,
+        documentation_url: str | None,
+        method: str,
+        path: str,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.github_message = github_message
+        self.documentation_url = documentation_url
+        self.method = method
+        self.path = path
+
+
+class NetworkError(ActionError):
+    """GitHub could not be reached (connection, TLS or timeout)."""
+
+    exit_code = 4

@@ -1,0 +1,273 @@
+"""Talk to GitHub's REST API: find the installation, create and revoke the token.
+
+One ``requests`` session (keep-alive, proxies and CA bundle from the environment,
+retries by urllib3's ``Retry``) serves every request of a stage. Each request sends
+``Accept: application/vnd.github+json``, ``X-GitHub-Api-Version: 2022-11-28`` and a
+``User-Agent`` naming this action. Operations are those of GitHub's REST API
+description (``data/github-api/operations.json``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import requests
+import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+
+from . import __version__, messages
+from .errors import GitHubAPIError, NetworkError
+from .retry import make_retry
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .app_jwt import AppAuth
+    from .inputs import InstallationTarget
+
+API_VERSION = "2022-11-28"
+USER_AGENT = f"github-app-token/{__version__}"
+#: (connect, read) timeouts in seconds for every request.
+TIMEOUT = (5.0, 10.0)
+#: Start of the 401 messages GitHub sends when the app JWT's times are off.
+CLOCK_MESSAGES = (
+    "'Issued at' claim ('iat') must be",
+    "'Expiration time' claim ('exp') is too far in the future",
+    "'Expiration time' claim ('exp') must be",
+)
+
+
+@dataclass(frozen=True)
+class Installation:
+    """An installation of the app (the ``installation`` schema, fields we use)."""
+
+    id: int
+    app_slug: str
+    account_login: str
+    repository_selection: str
+
+
+@dataclass(frozen=True)
+class InstallationToken:
+    """A created installation access token (the ``installation-token`` schema).
+
+    ``expires_at`` is GitHub's ISO 8601 UTC string; ``repositories`` holds the names
+    GitHub returned (``None`` when the token reaches all of the installation's).
+    """
+
+    token: str = field(repr=False)
+    expires_at: str
+    permissions: dict[str, str]
+    repositories: tuple[str, ...] | None
+    repository_selection: str
+
+
+def _github_message(response: requests.Response) -> tuple[str, str | None]:
+    """Return GitHub's error ``message`` and ``documentation_url`` (or the HTTP reason)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        doc = body.get("documentation_url")
+        return body["message"].strip()[:500], doc if isinstance(doc, str) else None
+    return (response.reason or "no message").strip()[:200], None
+
+
+class GitHubAPI:
+    """A client for the few REST operations this action needs.
+
+    ``base_url`` is the REST API root without a trailing ``/`` (a ``/api/v3`` prefix is
+    kept). ``log`` receives one line per retry. Every method raises
+    :class:`GitHubAPIError` for an unexpected status and :class:`NetworkError` when
+    GitHub cannot be reached.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        log: Callable[[str], None] | None = None,
+        ca_bundle: str | None = None,
+        timeout: tuple[float, float] = TIMEOUT,
+    ) -> None:
+        self.base_url = base_url
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.headers.update(
+            {
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": API_VERSION,
+                "User-Agent": USER_AGENT,
+            }
+        )
+        if ca_bundle:
+            self.session.verify = ca_bundle
+        adapter = HTTPAdapter(max_retries=make_retry(log))
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+
+    def close(self) -> None:
+        """Close the keep-alive connections."""
+        self.session.close()
+
+    # -- transport ------------------------------------------------------------------
+    def _send(self, method: str, path: str, authorization: str, body: Any = None) -> requests.Response:
+        try:
+            return self.session.request(
+                method,
+                self.base_url + path,
+                headers={"Authorization": authorization},
+                json=body,
+                timeout=self.timeout,
+            )
+        except requests.exceptions.SSLError:
+            reason = (
+                "the TLS certificate could not be verified; for a private CA, give its bundle in "
+                "'ca-bundle' or SSL_CERT_FILE"
+            )
+        except requests.exceptions.ProxyError:
+            reason = "the proxy refused or failed the connection (check HTTPS_PROXY / NO_PROXY)"
+        except requests.exceptions.ConnectTimeout:
+            reason = f"no connection within {self.timeout[0]:g} seconds"
+        except requests.exceptions.ReadTimeout:
+            reason = f"no answer within {self.timeout[1]:g} seconds"
+        except requests.exceptions.RetryError:
+            reason = "it kept failing after several attempts"
+        except requests.exceptions.ConnectionError as error:
+            reason = self._describe(error)
+        except requests.exceptions.RequestException as error:
+            reason = type(error).__name__
+        raise NetworkError(messages.NETWORK_ERROR.format(url=self.base_url, reason=reason))
+
+    def _describe(self, error: requests.exceptions.ConnectionError) -> str:
+        """Name the root cause of a failed connection in a few words (no URL, no headers)."""
+        cause: object = error.args[0] if error.args else None
+        cause = getattr(cause, "reason", cause)
+        if isinstance(cause, urllib3.exceptions.ReadTimeoutError):
+            return f"no answer within {self.timeout[1]:g} seconds, after retries"
+        if isinstance(cause, urllib3.exceptions.NameResolutionError):
+            return "the host name could not be resolved"
+        if isinstance(cause, urllib3.exceptions.NewConnectionError):
+            return "the connection was refused or the host is unreachable, after retries"
+        if isinstance(cause, urllib3.exceptions.ProtocolError):
+            return "the connection was closed or reset, after retries"
+        return "the connection failed"
+
+    def _error(self, response: requests.Response, method: str, path: str) -> GitHubAPIError:
+        github_message, doc = _github_message(response)
+        return GitHubAPIError(
+            messages.GITHUB_ERROR.format(
+                method=method, path=path, status=response.status_code, github_message=github_message
+            ),
+            status=response.status_code,
+            github_message=github_message,
+            documentation_url=doc,
+            method=method,
+            path=path,
+        )
+
+    def _json(self, response: requests.Response, method: str, path: str) -> dict[str, Any]:
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise GitHubAPIError(
+                messages.BAD_RESPONSE.format(method=method, path=path, reason="not a JSON object"),
+                status=response.status_code,
+                github_message="invalid JSON",
+                documentation_url=None,
+                method=method,
+                path=path,
+            )
+        return data
+
+    def _app_request(self, method: str, path: str, auth: AppAuth, expected: int, body: Any = None) -> dict[str, Any]:
+        """Send a request authenticated by an app JWT; correct the clock once on a time 401."""
+        response = self._send(method, path, f"Bearer {auth.jwt()}", body)
+        if response.status_code == 401:
+            github_message, _ = _github_message(response)
+            date = response.headers.get("Date", "")
+            if github_message.startswith(CLOCK_MESSAGES) and auth.correct_clock(date):
+                response = self._send(method, path, f"Bearer {auth.jwt()}", body)
+        if response.status_code != expected:
+            raise self._error(response, method, path)
+        return self._json(response, method, path)
+
+    # -- operations -------------------------------------------------------------------
+    def get_app(self, auth: AppAuth) -> dict[str, Any]:
+        """``GET /app`` (apps/get-authenticated): the app's own record."""
+        return self._app_request("GET", "/app", auth, 200)
+
+    def get_installation(self, target: InstallationTarget, auth: AppAuth) -> Installation:
+        """Find the app's installation for a repository or an account.
+
+        ``GET /repos/{owner}/{repo}/installation`` (apps/get-repo-installation) when
+        ``target.repository`` is set, else ``GET /users/{username}/installation``
+        (apps/get-user-installation), which answers for organizations as well.
+        """
+        if target.repository:
+            path = f"/repos/{target.owner}/{target.repository}/installation"
+        else:
+            path = f"/users/{target.owner}/installation"
+        data = self._app_request("GET", path, auth, 200)
+        try:
+            account = data.get("account") or {}
+            return Installation(
+                id=int(data["id"]),
+                app_slug=str(data.get("app_slug") or ""),
+                account_login=str(account.get("login") or account.get("slug") or target.owner),
+                repository_selection=str(data.get("repository_selection") or ""),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise GitHubAPIError(
+                messages.BAD_RESPONSE.format(method="GET", path=path, reason="no installation id"),
+                status=200,
+                github_message="invalid installation",
+                documentation_url=None,
+                method="GET",
+                path=path,
+            ) from None
+
+    def create_installation_token(
+        self, installation_id: int, auth: AppAuth, body: dict[str, object]
+    ) -> InstallationToken:
+        """``POST /app/installations/{installation_id}/access_tokens``.
+
+        ``body`` may hold ``repositories`` (names) and ``permissions`` ({name: level}).
+        Returns the token; GitHub sets it to expire one hour after creation.
+        """
+        path = f"/app/installations/{installation_id}/access_tokens"
+        data = self._app_request("POST", path, auth, 201, body)
+        token, expires_at = data.get("token"), data.get("expires_at")
+        if not isinstance(token, str) or not token or not isinstance(expires_at, str):
+            raise GitHubAPIError(
+                messages.BAD_RESPONSE.format(method="POST", path=path, reason="no token in it"),
+                status=201,
+                github_message="invalid token response",
+                documentation_url=None,
+                method="POST",
+                path=path,
+            )
+        repositories = data.get("repositories")
+        names = (
+            tuple(str(repo.get("name")) for repo in repositories if isinstance(repo, dict))
+            if isinstance(repositories, list)
+            else None
+        )
+        permissions = data.get("permissions")
+        return InstallationToken(
+            token=token,
+            expires_at=expires_at,
+            permissions=({str(k): str(v) for k, v in permissions.items()} if isinstance(permissions, dict) else {}),
+            repositories=names,
+            repository_selection=str(data.get("repository_selection") or ""),
+        )
+
+    def revoke_installation_token(self, token: str) -> None:
+        """``DELETE /installation/token`` (apps/revoke-installation-access-token), expecting 204."""
+        response = self._send("DELETE", "/installation/token", f"Bearer {token}")
+        if response.status_code != 204:
+            raise self._error(response, "DELETE", "/installation/token")

@@ -1,0 +1,159 @@
+"""The action's main step: create the installation access token and hand it over.
+
+Order matters for secrecy: the token is masked (``::add-mask::``) as soon as GitHub
+returns it, before it is written to ``GITHUB_OUTPUT`` or ``GITHUB_STATE``.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from . import messages, runner
+from .errors import ActionError, GitHubAPIError
+from .inputs import MainInputs, parse_main_inputs
+
+if TYPE_CHECKING:
+    from .app_jwt import AppAuth
+    from .github_api import GitHubAPI, Installation, InstallationToken
+
+
+def server_url(env: Mapping[str, str], api_url: str) -> str:
+    """The web URL of the GitHub instance: ``GITHUB_SERVER_URL``, else derived from the API URL."""
+    if env.get("GITHUB_SERVER_URL", "").strip():
+        return env["GITHUB_SERVER_URL"].strip().rstrip("/")
+    parts = urllib.parse.urlsplit(api_url)
+    host = parts.netloc.removeprefix("api.")
+    return f"{parts.scheme}://{host}"
+
+
+def _describe_list(values: object, empty: str) -> str:
+    if isinstance(values, dict):
+        return ", ".join(f"{name}={level}" for name, level in values.items()) or empty
+    if isinstance(values, (list, tuple)):
+        return ", ".join(str(value) for value in values) or empty
+    return empty
+
+
+def explain_lookup_failure(
+    error: GitHubAPIError, inputs: MainInputs, api: GitHubAPI, auth: AppAuth, env: Mapping[str, str]
+) -> ActionError:
+    """Turn a failed installation lookup into the message that says how to fix it."""
+    if error.status == 401:
+        return ActionError(
+            messages.UNAUTHORIZED.format(
+                github_message=error.github_message, issuer_input=inputs.issuer_input, issuer=inputs.issuer
+            )
+        )
+    if error.status != 404:
+        return error
+    target = inputs.scope.target
+    if target.repository:
+        where = messages.INSTALLATION_NOT_FOUND_REPO.format(owner=target.owner, repository=target.repository)
+    else:
+        where = messages.INSTALLATION_NOT_FOUND_OWNER.format(owner=target.owner)
+    fix = messages.INSTALL_FIX_NO_SLUG
+    try:  # Only on this failure path: ask GitHub for the app's slug to link its install page.
+        slug = api.get_app(auth).get("slug")
+    except ActionError:
+        slug = None
+    if isinstance(slug, str) and slug:
+        url = f"{server_url(env, inputs.api_url)}/apps/{urllib.parse.quote(slug)}/installations/new"
+        fix = messages.INSTALL_FIX_WITH_SLUG.format(url=url)
+    return ActionError(messages.INSTALLATION_NOT_FOUND.format(where=where, path=error.path, fix=fix))
+
+
+def explain_create_failure(error: GitHubAPIError, inputs: MainInputs) -> ActionError:
+    """Turn a refused token creation into a message that repeats what was asked for."""
+    if error.status == 401:
+        return ActionError(
+            messages.UNAUTHORIZED.format(
+                github_message=error.github_message, issuer_input=inputs.issuer_input, issuer=inputs.issuer
+            )
+        )
+    if error.status not in (403, 404, 422):
+        return error
+    scope = inputs.scope
+    return ActionError(
+        messages.CREATE_REFUSED.format(
+            status=error.status,
+            github_message=error.github_message,
+            repositories=_describe_list(scope.repositories, "all of the installation's"),
+            permissions=_describe_list(scope.permissions, "all of the installation's"),
+            owner=scope.target.owner,
+        )
+    )
+
+
+def summary_line(installation: Installation, token: InstallationToken) -> str:
+    """One readable line about the created token (never the token itself)."""
+    if token.repositories is not None and token.repository_selection == "selected":
+        repositories = _describe_list(token.repositories, "none")
+    else:
+        repositories = "all repositories of the installation"
+    return (
+        f"Created an installation access token for {installation.account_login} "
+        f"(installation {installation.id}, app {installation.app_slug or 'unknown'}): "
+        f"repositories: {repositories}; permissions: {_describe_list(token.permissions, 'none')}; "
+        f"expires at {token.expires_at}."
+    )
+
+
+def create_token(
+    inputs: MainInputs, api: GitHubAPI, auth: AppAuth, env: Mapping[str, str]
+) -> tuple[Installation, InstallationToken]:
+    """Find the installation, then create the token: exactly two requests when all goes well."""
+    try:
+        installation = api.get_installation(inputs.scope.target, auth)
+    except GitHubAPIError as error:
+        raise explain_lookup_failure(error, inputs, api, auth, env) from None
+    try:
+        token = api.create_installation_token(installation.id, auth, inputs.scope.request_body())
+    except GitHubAPIError as error:
+        raise explain_create_failure(error, inputs) from None
+    return installation, token
+
+
+def run(env: Mapping[str, str], log: runner.Log | None = None) -> int:
+    """Run the main step with the runner's environment ``env``; return the exit code.
+
+    On failure prints exactly one ``::error::`` line and returns 1.
+    """
+    log = log or runner.Log(debug_enabled=env.get("RUNNER_DEBUG") == "1")
+    api: GitHubAPI | None = None
+    try:
+        inputs = parse_main_inputs(env)
+        runner.require_file_commands(env, "GITHUB_OUTPUT", *(() if inputs.skip_token_revoke else ("GITHUB_STATE",)))
+
+        from .app_jwt import AppAuth
+        from .github_api import GitHubAPI
+        from .private_key import load_private_key
+
+        auth = AppAuth(inputs.issuer, load_private_key(inputs.private_key))
+        api = GitHubAPI(inputs.api_url, log=log.info)
+        installation, token = create_token(inputs, api, auth, env)
+
+        log.add_mask(token.token)  # before the token goes anywhere else
+        runner.set_outputs(
+            env,
+            {
+                "token": token.token,
+                "installation-id": str(installation.id),
+                "app-slug": installation.app_slug,
+                "expires-at": token.expires_at,
+            },
+        )
+        if not inputs.skip_token_revoke:
+            runner.save_state(env, {"token": token.token, "expires-at": token.expires_at})
+        log.info(summary_line(installation, token))
+        return 0
+    except ActionError as error:
+        log.error(str(error))
+        return 1
+    except Exception as error:  # noqa: BLE001 - the one exit path for bugs; no traceback, no secret
+        log.error(messages.UNEXPECTED.format(kind=type(error).__name__))
+        return 1
+    finally:
+        if api is not None:
+            api.close()

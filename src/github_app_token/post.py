@@ -1,0 +1,76 @@
+"""The action's post step: revoke the token unless told not to or already expired.
+
+The post step never fails the job: every problem becomes one ``::warning::`` line with
+a readable reason, and the exit code is always 0. It imports neither PyJWT nor
+cryptography: revoking needs only the token.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+
+from . import messages, runner
+from .errors import ActionError, GitHubAPIError
+from .inputs import parse_api_url, parse_bool
+
+#: Seconds before ``expires-at`` from which the token is treated as expired already.
+EXPIRY_MARGIN = 60
+
+
+def parse_expiry(value: str) -> datetime.datetime | None:
+    """Parse GitHub's ISO 8601 ``expires_at`` (e.g. ``2026-01-01T12:00:00Z``) as aware UTC."""
+    try:
+        moment = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
+def is_expired(expires_at: str, now: datetime.datetime | None = None) -> bool:
+    """True when the token expires within :data:`EXPIRY_MARGIN` seconds (or has expired).
+
+    An unreadable value is not treated as expired: revoking is then still attempted.
+    """
+    moment = parse_expiry(expires_at)
+    if moment is None:
+        return False
+    now = now or datetime.datetime.now(datetime.UTC)
+    return (moment - now).total_seconds() <= EXPIRY_MARGIN
+
+
+def run(env: Mapping[str, str], log: runner.Log | None = None) -> int:
+    """Run the post step with the runner's environment ``env``; always returns 0."""
+    log = log or runner.Log(debug_enabled=env.get("RUNNER_DEBUG") == "1")
+    token = runner.get_state(env, "token")
+    expires_at = runner.get_state(env, "expires-at") or "an unknown time"
+    try:
+        if parse_bool(env, "skip-token-revoke"):
+            log.info(messages.POST_SKIPPED.format(expires_at=expires_at))
+            return 0
+        if not token:
+            log.info(messages.POST_NO_TOKEN)
+            return 0
+        if is_expired(expires_at):
+            log.info(messages.POST_EXPIRED.format(expires_at=expires_at))
+            return 0
+        from .github_api import GitHubAPI
+
+        api = GitHubAPI(parse_api_url(env), log=log.info)
+        try:
+            api.revoke_installation_token(token)
+        finally:
+            api.close()
+        log.info(messages.POST_REVOKED)
+    except GitHubAPIError as error:
+        if error.status == 401:  # already revoked, or expired
+            log.info(messages.POST_EXPIRED_OR_REVOKED.format(github_message=error.github_message))
+        else:
+            reason = f"HTTP {error.status}: {error.github_message}"
+            log.warning(messages.POST_REVOKE_FAILED.format(reason=reason, expires_at=expires_at))
+    except ActionError as error:
+        log.warning(messages.POST_REVOKE_FAILED.format(reason=str(error), expires_at=expires_at))
+    except Exception as error:  # noqa: BLE001 - the post step must not fail the job
+        reason = f"unexpected {type(error).__name__}"
+        log.warning(messages.POST_REVOKE_FAILED.format(reason=reason, expires_at=expires_at))
+    return 0

@@ -1,0 +1,114 @@
+"""Read the GitHub App's private key, and explain what it is when it is not usable.
+
+GitHub issues PKCS#1 PEM RSA keys (``-----BEGIN RSA PRIVATE KEY-----``); PKCS#8
+(``-----BEGIN PRIVATE KEY-----``) is accepted too. Users paste keys in many shapes, so
+the text is normalised first: literal ``\\n`` escapes become newlines, CRLF becomes LF,
+surrounding whitespace goes, a key flattened onto one line is re-wrapped, and a PEM
+file encoded once more in base64 is decoded.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import TYPE_CHECKING
+
+from . import messages
+from .errors import InputError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+_PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
+_PRIVATE_LABELS = frozenset({"RSA PRIVATE KEY", "PRIVATE KEY"})
+_BASE64_TEXT = re.compile(r"[A-Za-z0-9+/=_-]+")
+
+
+def normalize(text: str) -> str:
+    """Turn literal ``\\n`` into newlines, CRLF/CR into LF, and strip surrounding whitespace."""
+    return text.replace("\\r\\n", "\n").replace("\\n", "\n").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _decode_base64(text: str) -> bytes | None:
+    compact = "".join(text.split())
+    if not compact or not _BASE64_TEXT.fullmatch(compact):
+        return None
+    try:
+        return base64.b64decode(
+            compact + "=" * (-len(compact) % 4),
+            altchars=b"-_" if "-" in compact or "_" in compact else None,
+            validate=True,
+        )
+    except (binascii.Error, ValueError):
+        return None
+
+
+def to_pem(text: str) -> bytes:
+    """Return the key as canonical PEM bytes (64-column body), or raise InputError.
+
+    The error says what the text looks like instead: a public key, an OpenSSH key, a
+    certificate, an encrypted key, a non-RSA key, or base64 text.
+    """
+    text = normalize(text)
+    if "-----BEGIN" not in text:
+        decoded = _decode_base64(text)
+        if decoded is not None and b"-----BEGIN" in decoded:
+            try:
+                text = normalize(decoded.decode("utf-8"))
+            except UnicodeDecodeError:
+                raise InputError(messages.KEY_IS_BASE64) from None
+        elif text.startswith(("ssh-rsa ", "ssh-ed25519 ", "ecdsa-sha2-")):
+            raise InputError(messages.KEY_IS_PUBLIC)
+        elif decoded is not None:
+            raise InputError(messages.KEY_IS_BASE64)
+        else:
+            raise InputError(messages.KEY_NOT_PEM)
+
+    blocks = _PEM_BLOCK.findall(text)
+    labels = [label for label, _ in blocks]
+    private = [(label, body) for label, body in blocks if label in _PRIVATE_LABELS]
+    if not private:
+        if "OPENSSH PRIVATE KEY" in text:
+            raise InputError(messages.KEY_IS_OPENSSH)
+        if "ENCRYPTED PRIVATE KEY" in labels:
+            raise InputError(messages.KEY_IS_ENCRYPTED)
+        if any("PUBLIC KEY" in label for label in labels):
+            raise InputError(messages.KEY_IS_PUBLIC)
+        if any("CERTIFICATE" in label for label in labels):
+            raise InputError(messages.KEY_IS_CERTIFICATE)
+        if any(label in ("EC PRIVATE KEY", "DSA PRIVATE KEY") for label in labels):
+            raise InputError(messages.KEY_NOT_RSA.format(kind=labels[0].split()[0]))
+        if labels:
+            raise InputError(messages.KEY_UNKNOWN_PEM.format(label=labels[0][:40]))
+        raise InputError(messages.KEY_DAMAGED)
+
+    label, body = private[0]
+    if "ENCRYPTED" in body:  # PKCS#1 with "Proc-Type: 4,ENCRYPTED" headers
+        raise InputError(messages.KEY_IS_ENCRYPTED)
+    compact = "".join(body.split())
+    wrapped = "\n".join(compact[i : i + 64] for i in range(0, len(compact), 64))
+    return f"-----BEGIN {label}-----\n{wrapped}\n-----END {label}-----\n".encode("ascii", "replace")
+
+
+def load_private_key(text: str) -> RSAPrivateKey:
+    """Parse the ``private-key`` input into an RSA private key object.
+
+    Raises InputError (never with key material in the message) for anything that is
+    not an unencrypted RSA private key in PEM (PKCS#1 or PKCS#8).
+    """
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    pem = to_pem(text)
+    try:
+        key = load_pem_private_key(pem, password=None)
+    except TypeError:
+        raise InputError(messages.KEY_IS_ENCRYPTED) from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise InputError(messages.KEY_DAMAGED) from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        kind = type(key).__name__.removeprefix("_").replace("PrivateKey", "") or "non-RSA"
+        raise InputError(messages.KEY_NOT_RSA.format(kind=kind))
+    return key

@@ -1,0 +1,126 @@
+"""The GitHub Actions runner's protocol: workflow commands and file commands.
+
+Sources: GitHub Docs "Workflow commands for GitHub Actions" and the runner's
+``ActionCommandManager.cs`` / ``FileCommandManager.cs`` (see ``docs`` in the README).
+
+Workflow commands (``::add-mask::``, ``::error::``...) are lines on stdout; their data
+and properties are escaped so that no value can start a command of its own. File
+commands (outputs, state, step summary) are appended to the files the runner names in
+``GITHUB_OUTPUT``, ``GITHUB_STATE`` and ``GITHUB_STEP_SUMMARY``.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Mapping
+from typing import TextIO
+
+from .errors import InputError
+
+#: Message shown when a file command's environment variable is missing.
+MISSING_FILE_COMMAND = (
+    "{variable} is not set, so the step's {what} cannot be written. This action must run as a "
+    "step of a GitHub Actions job; outside Actions, use the github-app-token command-line tool."
+)
+
+
+def escape_data(value: str) -> str:
+    """Escape a command's data: ``%`` -> ``%25``, CR -> ``%0D``, LF -> ``%0A``."""
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(value: str) -> str:
+    """Escape a command property: as :func:`escape_data`, plus ``:`` and ``,``."""
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def format_command(command: str, message: str = "", **properties: str) -> str:
+    """Return one workflow command line, e.g. ``::error title=Bad input::message``."""
+    props = ",".join(f"{key}={escape_property(val)}" for key, val in properties.items() if val)
+    return f"::{command}{' ' + props if props else ''}::{escape_data(message)}"
+
+
+class Log:
+    """Writes log lines and workflow commands to one stream (stdout by default).
+
+    Each line is flushed at once so that the runner sees ``::add-mask::`` before any
+    later line, whatever the buffering of the pipe.
+    """
+
+    def __init__(self, stream: TextIO | None = None, *, debug_enabled: bool = False) -> None:
+        self._stream = stream if stream is not None else sys.stdout
+        self.debug_enabled = debug_enabled
+
+    def _write(self, line: str) -> None:
+        self._stream.write(line + "\n")
+        self._stream.flush()
+
+    def info(self, message: str) -> None:
+        """A plain log line. A message that looks like a command is neutralised."""
+        for line in message.splitlines() or [""]:
+            # A line starting with "::" (after whitespace) would be read as a command.
+            self._write(line.replace("::", ":\u200b:") if line.lstrip().startswith("::") else line)
+
+    def add_mask(self, secret: str) -> None:
+        """Ask the runner to mask ``secret`` in every later log line of the job."""
+        self._write(format_command("add-mask", secret))
+
+    def debug(self, message: str) -> None:
+        """A line shown only with step debug logging on (``RUNNER_DEBUG=1``)."""
+        self._write(format_command("debug", message))
+
+    def warning(self, message: str, *, title: str = "") -> None:
+        """A warning annotation."""
+        self._write(format_command("warning", message, title=title))
+
+    def error(self, message: str, *, title: str = "") -> None:
+        """An error annotation: the one line that explains a failed step."""
+        self._write(format_command("error", message, title=title))
+
+
+def _heredoc(name: str, value: str) -> str:
+    """Return ``name<<DELIM\\nvalue\\nDELIM\\n`` with a random delimiter absent from both."""
+    delimiter = f"ghadelimiter_{uuid.uuid4()}"
+    if delimiter in name or delimiter in value:  # pragma: no cover - 122 random bits
+        raise ValueError("file command delimiter collision")
+    if "\n" in name or "\r" in name or "=" in name or not name:
+        raise ValueError(f"invalid file command name {name!r}")
+    return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
+
+
+def _append(env: Mapping[str, str], variable: str, what: str, text: str) -> None:
+    path = env.get(variable, "")
+    if not path:
+        raise InputError(MISSING_FILE_COMMAND.format(variable=variable, what=what))
+    with open(path, "a", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+
+
+def require_file_commands(env: Mapping[str, str], *variables: str) -> None:
+    """Raise :class:`InputError` unless each named file-command variable is set."""
+    for variable in variables:
+        if not env.get(variable, ""):
+            what = {"GITHUB_OUTPUT": "outputs", "GITHUB_STATE": "state"}.get(variable, "data")
+            raise InputError(MISSING_FILE_COMMAND.format(variable=variable, what=what))
+
+
+def set_outputs(env: Mapping[str, str], outputs: Mapping[str, str]) -> None:
+    """Append step outputs to ``$GITHUB_OUTPUT`` (heredoc form, random delimiter)."""
+    _append(env, "GITHUB_OUTPUT", "outputs", "".join(_heredoc(k, v) for k, v in outputs.items()))
+
+
+def save_state(env: Mapping[str, str], state: Mapping[str, str]) -> None:
+    """Append values to ``$GITHUB_STATE``; the post step reads them as ``STATE_<name>``."""
+    _append(env, "GITHUB_STATE", "state", "".join(_heredoc(k, v) for k, v in state.items()))
+
+
+def get_state(env: Mapping[str, str], name: str) -> str:
+    """Return the value saved by the main step under ``name`` ("" when none)."""
+    return env.get(f"STATE_{name}", "")
+
+
+def append_summary(env: Mapping[str, str], markdown: str) -> None:
+    """Append Markdown to ``$GITHUB_STEP_SUMMARY`` (silently skipped when unset)."""
+    if env.get("GITHUB_STEP_SUMMARY", ""):
+        _append(env, "GITHUB_STEP_SUMMARY", "step summary", markdown)

@@ -1,0 +1,78 @@
+"""Shared fixtures: one RSA key per test session, a fresh emulator per test, a job harness."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.github_emulator import App, GitHubEmulator, default_world, generate_private_key, pem_pkcs1
+from tests.runner_harness import Job, StepResult, assert_no_leaks, jwts_seen
+
+
+@pytest.fixture(scope="session")
+def app_key() -> rsa.RSAPrivateKey:
+    return generate_private_key()
+
+
+@pytest.fixture(scope="session")
+def app_key_pem(app_key: rsa.RSAPrivateKey) -> str:
+    return pem_pkcs1(app_key)
+
+
+@pytest.fixture
+def emulator(app_key: rsa.RSAPrivateKey) -> Iterator[GitHubEmulator]:
+    emu = GitHubEmulator()
+    default_world(emu, app_key)
+    with emu:
+        yield emu
+
+
+@pytest.fixture
+def app(emulator: GitHubEmulator) -> App:
+    return emulator.apps[0]
+
+
+@dataclass
+class JobRun:
+    main: StepResult
+    post: StepResult | None
+
+
+@pytest.fixture
+def run_job(tmp_path: Path, emulator: GitHubEmulator, app_key_pem: str) -> Callable[..., JobRun]:
+    """Run main, then post with main's state, as the runner would; check secrecy in both.
+
+    ``inputs`` default to the app's client ID and PKCS#1 key; pass ``post=False`` to
+    stop after main, ``state`` to override the state given to post, ``env`` for extra
+    variables of both stages, ``api_url`` to aim at another server.
+    """
+
+    def run(
+        inputs: dict[str, str] | None = None,
+        *,
+        post: bool = True,
+        state: dict[str, str] | None = None,
+        env: dict[str, str] | None = None,
+        api_url: str | None = None,
+        repository: str = "octo-org/app",
+        key_pem: str | None = None,
+    ) -> JobRun:
+        job = Job(tmp_path / "job", api_url or emulator.url, repository)
+        given = {"client-id": emulator.apps[0].client_id, "private-key": app_key_pem}
+        given.update(inputs or {})
+        main = job.run("main", given, env=env)
+        post_result = None
+        if post:
+            post_result = job.run("post", given, state=main.state if state is None else state, env=env)
+        tokens = list(emulator.tokens)
+        results = [main] + ([post_result] if post_result else [])
+        assert_no_leaks(
+            results, tokens=tokens, jwts=jwts_seen(emulator.exchanges), private_key_pem=key_pem or app_key_pem
+        )
+        return JobRun(main, post_result)
+
+    return run

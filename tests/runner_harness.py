@@ -1,0 +1,269 @@
+"""Run the action's entrypoint as the GitHub Actions runner runs a Docker action.
+
+Per the runner's source (see ``../shared/runner-contract.md``): the process gets only
+what the runner passes (``INPUT_*`` with hyphens kept and action.yml defaults filled
+in, ``GITHUB_*``, ``RUNNER_*``, ``HOME``, ``CI``), runs in a fresh workspace, writes
+outputs and state to files read after it exits, and the post stage receives the saved
+state as ``STATE_*`` variables. Also checks, in every run, that no secret leaks.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+ENTRYPOINT = ROOT / "entrypoint.py"
+ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
+
+
+class FileCommandError(Exception):
+    """The runner would fail the step: "Unable to process file command ... successfully"."""
+
+
+def parse_file_commands(text: str) -> dict[str, str]:
+    """Parse a GITHUB_OUTPUT/GITHUB_STATE/GITHUB_ENV file by the runner's rules.
+
+    ``name=value`` (value after the first ``=``) or ``name<<DELIM`` ... ``DELIM``;
+    only ``\\n`` ends a line. Later values of a name replace earlier ones.
+    """
+    values: dict[str, str] = {}
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if line == "":
+            continue
+        heredoc = line.find("<<")
+        equals = line.find("=")
+        if equals >= 0 and (heredoc < 0 or equals < heredoc):
+            name, value = line[:equals], line[equals + 1 :]
+            if not name:
+                raise FileCommandError(f"empty name in {line!r}")
+            values[name] = value
+            continue
+        if heredoc <= 0:
+            raise FileCommandError(f"invalid line {line!r}")
+        name, delimiter = line[:heredoc], line[heredoc + 2 :]
+        if not delimiter:
+            raise FileCommandError(f"empty delimiter in {line!r}")
+        body: list[str] = []
+        while True:
+            if i >= len(lines):
+                raise FileCommandError(f"missing delimiter {delimiter!r}")
+            current = lines[i]
+            i += 1
+            if current == delimiter:
+                break
+            body.append(current)
+        values[name] = "\n".join(body)
+    return values
+
+
+def input_env(inputs: dict[str, str], api_url: str) -> dict[str, str]:
+    """``INPUT_*`` variables: every input of action.yml (default filled in) plus any extra given."""
+    env: dict[str, str] = {}
+    for name, spec in ACTION["inputs"].items():
+        default = str(spec.get("default", "") or "")
+        default = default.replace("${{ github.api_url }}", api_url)
+        env["INPUT_" + name.replace(" ", "_").upper()] = default
+    for name, value in inputs.items():
+        env["INPUT_" + name.replace(" ", "_").upper()] = value
+    return env
+
+
+@dataclass
+class StepResult:
+    stage: str
+    exit_code: int
+    stdout: str
+    stderr: str
+    outputs: dict[str, str]
+    state: dict[str, str]
+    env_file: dict[str, str]
+    summary: str
+    seconds: float
+
+    @property
+    def log(self) -> str:
+        return self.stdout + self.stderr
+
+    def commands(self, name: str) -> list[str]:
+        """The data of each ``::name::`` (or ``::name props::``) command line on stdout/stderr."""
+        found = []
+        for line in self.log.splitlines():
+            match = re.match(r"\s*::" + re.escape(name) + r"(?: [^:]*)?::(.*)$", line)
+            if match:
+                found.append(match.group(1))
+        return found
+
+    @property
+    def errors(self) -> list[str]:
+        return self.commands("error")
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.commands("warning")
+
+
+@dataclass
+class Job:
+    """One job's worth of runner state: a workspace, a home, and the file-command files."""
+
+    root: Path
+    api_url: str
+    repository: str = "octo-org/app"
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for sub in ("workspace", "home", "file_commands", "runner_temp", "action"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        post = self.root / "action" / "post"
+        if not post.exists():
+            post.symlink_to(ENTRYPOINT)
+
+    def runner_env(self, stage: str) -> dict[str, str]:
+        files = self.root / "file_commands"
+        env = {
+            "HOME": str(self.root / "home"),
+            "CI": "true",
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_API_URL": self.api_url,
+            "GITHUB_SERVER_URL": "https://github.example",
+            "GITHUB_REPOSITORY": self.repository,
+            "GITHUB_REPOSITORY_OWNER": self.repository.partition("/")[0],
+            "GITHUB_WORKSPACE": str(self.root / "workspace"),
+            "GITHUB_ACTION": "mint",
+            "GITHUB_RUN_ID": "1",
+            "GITHUB_OUTPUT": str(files / f"set_output_{stage}"),
+            "GITHUB_STATE": str(files / f"save_state_{stage}"),
+            "GITHUB_ENV": str(files / f"set_env_{stage}"),
+            "GITHUB_PATH": str(files / f"add_path_{stage}"),
+            "GITHUB_STEP_SUMMARY": str(files / f"step_summary_{stage}"),
+            "RUNNER_OS": "Linux",
+            "RUNNER_TEMP": str(self.root / "runner_temp"),
+        }
+        for key in ("GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_ENV", "GITHUB_PATH", "GITHUB_STEP_SUMMARY"):
+            Path(env[key]).write_text("")
+        return env
+
+    def run(
+        self,
+        stage: str,
+        inputs: dict[str, str],
+        state: dict[str, str] | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float = 120,
+    ) -> StepResult:
+        """Run ``stage`` ("main" or "post") and return what the runner would collect."""
+        full = self.runner_env(stage)
+        full.update(input_env(inputs, self.api_url))
+        full.update({f"STATE_{k}": v for k, v in (state or {}).items()})
+        full.update(self.extra_env)
+        full.update(env or {})
+        full = {k: v for k, v in full.items() if v is not None}
+        program = ENTRYPOINT if stage == "main" else self.root / "action" / "post"
+        started = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-I", str(program)],
+            env=full,
+            cwd=self.root / "workspace",
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        seconds = time.perf_counter() - started
+
+        def read(key: str) -> str:
+            return Path(full[key]).read_text() if key in full and os.path.exists(full[key]) else ""
+
+        return StepResult(
+            stage,
+            proc.returncode,
+            proc.stdout,
+            proc.stderr,
+            parse_file_commands(read("GITHUB_OUTPUT")),
+            parse_file_commands(read("GITHUB_STATE")),
+            parse_file_commands(read("GITHUB_ENV")),
+            read("GITHUB_STEP_SUMMARY"),
+            seconds,
+        )
+
+
+def key_fragments(private_key_pem: str) -> list[str]:
+    """Pieces of a PEM key that must never be printed: its body lines, and its base64 forms."""
+    body_lines = [line for line in private_key_pem.splitlines() if line and not line.startswith("-----")]
+    compact = "".join(body_lines)
+    return [*body_lines, compact[:48], base64.b64encode(private_key_pem.encode()).decode()[:48]]
+
+
+def secret_forms(secret: str) -> list[str]:
+    """A secret and its encoded forms (base64 of the value, as the runner masks them too)."""
+    forms = [secret, base64.b64encode(secret.encode()).decode()]
+    return [f for f in forms if len(f) >= 8]
+
+
+def assert_no_leaks(results: list[StepResult], *, tokens: list[str], jwts: list[str], private_key_pem: str) -> None:
+    """Assert the secrecy rules over every captured text of every step.
+
+    - A token appears on stdout only as ``::add-mask::<token>``, and that line comes
+      before any other line of the step; never on stderr, in the summary, in the
+      environment file, or in an output other than ``token``, nor in state other than ``token``.
+    - App JWTs and the private key (and their base64 forms) appear nowhere.
+    """
+    forbidden: list[str] = []
+    for jwt_value in jwts:
+        forbidden += secret_forms(jwt_value)
+    forbidden += key_fragments(private_key_pem)
+    for result in results:
+        texts = {
+            "stdout": result.stdout,
+            "stderr": result.stderr,
+            "summary": result.summary,
+            "env file": repr(result.env_file),
+            **{f"output {k}": v for k, v in result.outputs.items()},
+            **{f"state {k}": v for k, v in result.state.items()},
+        }
+        for where, text in texts.items():
+            for secret in forbidden:
+                assert secret not in text, f"{result.stage}: a JWT or key fragment leaked into {where}"
+        for token in tokens:
+            for form in secret_forms(token):
+                for where, text in texts.items():
+                    if where in ("output token", "state token"):
+                        continue
+                    if where == "stdout":
+                        lines = [line for line in text.splitlines() if form in line]
+                        assert all(line == f"::add-mask::{token}" for line in lines), (
+                            f"{result.stage}: the token appears on stdout outside ::add-mask::"
+                        )
+                        if lines:
+                            first = text.index(form)
+                            mask_at = text.index(f"::add-mask::{token}")
+                            assert mask_at + len("::add-mask::") == first, "token seen before its mask"
+                        continue
+                    assert form not in text, f"{result.stage}: the token leaked into {where}"
+
+
+def jwts_seen(exchanges: list[Any]) -> list[str]:
+    """Every app JWT the emulator received (Authorization: Bearer <three dot-separated parts>)."""
+    found = []
+    for exchange in exchanges:
+        value = exchange.headers.get("Authorization", "")
+        scheme, _, credential = value.partition(" ")
+        if scheme.lower() == "bearer" and credential.count(".") == 2:
+            found.append(credential)
+    return found
