@@ -3,11 +3,12 @@
 
 Usage: ``python scripts/generate_permissions.py [--check]``
 
-Writes two things from the permission list (the ``x-levels`` map: permission -> levels):
+Writes three things from the permission list (the ``x-levels`` map: permission -> levels):
 - ``src/github_app_token/permission_levels.py``: the map as a Python literal, which the
   action imports instead of parsing JSON at start-up;
 - the block between the ``BEGIN/END generated permission inputs`` markers in
-  ``action.yml``: one ``permission-<name>`` input per permission (``_`` becomes ``-``).
+  ``action.yml``: one ``permission-<name>`` input per permission (``_`` becomes ``-``);
+- the permission table of ``README.md``, between its ``generated permission table`` markers.
 
 With ``--check`` nothing is written; the exit status is 1 when either file is stale.
 """
@@ -24,6 +25,9 @@ MODULE = ROOT / "src" / "github_app_token" / "permission_levels.py"
 ACTION = ROOT / "action.yml"
 BEGIN = "  # BEGIN generated permission inputs (scripts/generate_permissions.py)\n"
 END = "  # END generated permission inputs\n"
+README = ROOT / "README.md"
+TABLE_BEGIN = "<!-- BEGIN generated permission table (scripts/generate_permissions.py) -->\n"
+TABLE_END = "<!-- END generated permission table -->\n"
 
 
 def load_levels() -> dict[str, list[str]]:
@@ -69,16 +73,26 @@ def render_inputs(levels: dict[str, list[str]]) -> str:
     return "".join(out)
 
 
-def render_action(levels: dict[str, list[str]]) -> str:
-    text = ACTION.read_text()
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    return head + BEGIN + render_inputs(levels) + END + tail
+def replace_block(text: str, begin: str, end: str, block: str) -> str:
+    """Replace what stands between the ``begin`` and ``end`` marker lines."""
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return head + begin + block + end + tail
+
+
+def render_table(levels: dict[str, list[str]]) -> str:
+    rows = ["| permission input | levels |", "|---|---|"]
+    rows += [f"| `{input_name(name)}` | {', '.join(allowed)} |" for name, allowed in levels.items()]
+    return "\n".join(rows) + "\n"
 
 
 def main(argv: list[str]) -> int:
     levels = load_levels()
-    wanted = {MODULE: render_module(levels), ACTION: render_action(levels)}
+    wanted = {
+        MODULE: render_module(levels),
+        ACTION: replace_block(ACTION.read_text(), BEGIN, END, render_inputs(levels)),
+        README: replace_block(README.read_text(), TABLE_BEGIN, TABLE_END, render_table(levels)),
+    }
     stale = [path for path, text in wanted.items() if not path.exists() or path.read_text() != text]
     if "--check" in argv:
         for path in stale:

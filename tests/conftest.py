@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests.api_schema import problems
 from tests.github_emulator import App, GitHubEmulator, default_world, generate_private_key, pem_pkcs1
 from tests.runner_harness import Job, StepResult, assert_no_leaks, jwts_seen
 
@@ -29,6 +30,13 @@ def emulator(app_key: rsa.RSAPrivateKey) -> Iterator[GitHubEmulator]:
     default_world(emu, app_key)
     with emu:
         yield emu
+    assert_exchanges_conform(emu)
+
+
+def assert_exchanges_conform(emu: GitHubEmulator) -> None:
+    """Every request and response the emulator saw matches GitHub's API description."""
+    found = [f"{e.method} {e.path}: {p}" for e in emu.exchanges for p in problems(e)]
+    assert not found, "\n".join(found)
 
 
 @pytest.fixture

@@ -267,3 +267,28 @@ def jwts_seen(exchanges: list[Any]) -> list[str]:
         if scheme.lower() == "bearer" and credential.count(".") == 2:
             found.append(credential)
     return found
+
+
+def runner_view(result: StepResult, masks: list[str], *, debug: bool = False) -> list[str]:
+    """The step log as the runner shows it: commands consumed, masked values as ``***``.
+
+    ``masks`` collects every ``::add-mask::`` value seen so far (masks last for the job).
+    """
+    shown: list[str] = []
+    for line in result.log.splitlines():
+        match = re.match(r"\s*::([a-z-]+)(?: ([^:]*))?::(.*)$", line)
+        if match:
+            command, data = match.group(1), match.group(3)
+            data = data.replace("%0D", "\r").replace("%0A", "\n").replace("%25", "%")
+            if command == "add-mask":
+                masks.append(data)
+                continue
+            if command == "debug" and not debug:
+                continue
+            line = {"error": "Error: ", "warning": "Warning: ", "notice": "Notice: ", "debug": "Debug: "}.get(
+                command, f"::{command}::"
+            ) + data
+        for secret in masks:
+            line = line.replace(secret, "***")
+        shown.append(line)
+    return shown

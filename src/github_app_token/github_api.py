@@ -240,7 +240,7 @@ class GitHubAPI:
         Returns the token; GitHub sets it to expire one hour after creation.
         """
         path = f"/app/installations/{installation_id}/access_tokens"
-        data = self._app_request("POST", path, auth, 201, body)
+        data = self._app_request("POST", path, auth, 201, body or None)
         token, expires_at = data.get("token"), data.get("expires_at")
         if not isinstance(token, str) or not token or not isinstance(expires_at, str):
             raise GitHubAPIError(

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 _PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
 _PRIVATE_LABELS = frozenset({"RSA PRIVATE KEY", "PRIVATE KEY"})
-_BASE64_TEXT = re.compile(r"[A-Za-z0-9+/=_-]+")
+# Standard base64, long enough to be a key or a PEM file (a 2048-bit key is ~1,600 chars).
+_BASE64_TEXT = re.compile(r"[A-Za-z0-9+/]{64,}={0,2}")
 
 
 def normalize(text: str) -> str:

@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Run the action's main and post steps locally, as the runner would, against the emulator.
+
+Usage: ``scripts/demo [name=value ...]`` where each argument is an action input, e.g.
+``scripts/demo owner=octocat`` or ``scripts/demo repositories=app,infra permission-contents=read``.
+
+Starts the bundled GitHub API emulator (app ``token-minter``, organization ``octo-org``
+with repositories ``app``/``infra``, user ``octocat``), runs the entrypoint as a
+Docker action's main step in a fresh workspace, then the post step with the saved
+state, and prints the log a user would see (the token masked) and the outputs.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+
+from tests.github_emulator import pem_pkcs1, running  # noqa: E402
+from tests.runner_harness import Job, runner_view  # noqa: E402
+
+
+def main(argv: list[str]) -> int:
+    given: dict[str, str] = {}
+    for arg in argv[1:]:
+        name, sep, value = arg.partition("=")
+        if not sep:
+            print(f"Arguments are inputs as name=value; got {arg!r}.", file=sys.stderr)
+            return 2
+        given[name] = value
+    with running() as (emulator, app), tempfile.TemporaryDirectory() as tmp:
+        inputs = {"client-id": app.client_id, "private-key": pem_pkcs1(app.private_key), **given}
+        job = Job(Path(tmp), emulator.url, "octo-org/app")
+        print(
+            f"GitHub API emulator at {emulator.url}; repository octo-org/app; inputs: "
+            + ", ".join(f"{k}={'***' if k == 'private-key' else v}" for k, v in inputs.items())
+        )
+        masks: list[str] = []
+        main_step = job.run("main", inputs)
+        print(f"\n--- Run main step (exit {main_step.exit_code}, {main_step.seconds * 1000:.0f} ms)")
+        print("\n".join(runner_view(main_step, masks)))
+        print("\n--- Outputs")
+        for name, value in main_step.outputs.items():
+            shown = value
+            for secret in masks:
+                shown = shown.replace(secret, "***")
+            print(f"{name}: {shown}")
+        post_step = job.run("post", inputs, state=main_step.state)
+        print(f"\n--- Post step (exit {post_step.exit_code}, {post_step.seconds * 1000:.0f} ms)")
+        print("\n".join(runner_view(post_step, masks)))
+        print("\n--- Requests the emulator received")
+        for exchange in emulator.exchanges:
+            print(f"{exchange.method} {exchange.path} -> {exchange.status}")
+        return 0 if main_step.exit_code == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
