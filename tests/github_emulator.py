@@ -131,7 +131,8 @@ class Fault:
 
     ``action``: ``"status"`` answers ``status`` with ``headers`` and ``body``; ``"reset"``
     resets the TCP connection; ``"hang"`` holds the request ``delay`` seconds then closes
-    the connection unanswered; ``"delay"`` waits ``delay`` seconds, then answers normally.
+    the connection unanswered; ``"delay"`` waits ``delay`` seconds, then answers normally;
+    ``"clock"`` sets the emulator's ``clock_offset``, then answers normally.
     """
 
     action: str = "status"
@@ -142,6 +143,7 @@ class Fault:
     body: Any = None
     times: int = 1
     delay: float = 0.0
+    clock_offset: float | None = None  # with action "clock": set the clock, then answer normally
 
 
 @dataclass
@@ -156,6 +158,7 @@ class Exchange:
     response_body: Any = None
     response_headers: dict[str, str] = field(default_factory=dict)
     operation: str | None = None  # the OpenAPI path template, when the route matched
+    peer: str = ""  # the client's address and port: one value per TCP connection
 
 
 class GitHubEmulator:
@@ -550,6 +553,7 @@ class _Handler(BaseHTTPRequestHandler):
         full_path = self.path.split("?", 1)[0]
         path = full_path[len(em.prefix) :] if full_path.startswith(em.prefix + "/") or full_path == em.prefix else None
         exchange = Exchange(self.command, path if path is not None else full_path, dict(self.headers.items()), body)
+        exchange.peer = "{}:{}".format(*self.client_address[:2])
         with em._lock:
             em.exchanges.append(exchange)
             fault = self._take_fault(exchange)
@@ -559,8 +563,10 @@ class _Handler(BaseHTTPRequestHandler):
             exchange.status = -1
             self._abort()
             return
-        if fault is not None and fault.action == "delay":
+        if fault is not None and fault.action in ("delay", "clock"):
             time.sleep(fault.delay)
+            if fault.clock_offset is not None:
+                em.clock_offset = fault.clock_offset
             fault = None
         if fault is not None:
             reply = _Reply(
@@ -608,7 +614,8 @@ class _Handler(BaseHTTPRequestHandler):
         headers.update(reply.headers)
         exchange.status, exchange.response_body, exchange.response_headers = reply.status, reply.body, headers
         try:
-            self.send_response(reply.status)
+            self.send_response_only(reply.status)  # no second Date header on the real clock
+            self.send_header("Server", self.server_version)
             for key, value in headers.items():
                 self.send_header(key, value)
             self.end_headers()

@@ -86,7 +86,12 @@ def test_default_scope_is_the_current_repository(run_job: RunJob, emulator: GitH
     token = assert_minted(run, emulator)
     assert lookups(emulator) == ["/repos/octo-org/app/installation"]
     assert create_bodies(emulator) == [{"repositories": ["app"]}]
-    assert run.main.state == {"token": token, "expires-at": run.main.outputs["expires-at"]}
+    assert run.main.state == {
+        "token": token,
+        "expires-at": run.main.outputs["expires-at"],
+        "clock-offset": run.main.state["clock-offset"],
+    }
+    assert abs(int(run.main.state["clock-offset"])) <= 1  # the emulator's clock is ours
     assert_revoked(run, emulator, token)
     # Exactly two requests in main and one in post.
     assert [(e.method, e.operation) for e in emulator.exchanges] == [

@@ -9,7 +9,10 @@ description (``data/github-api/operations.json``).
 
 from __future__ import annotations
 
+import contextlib
+import time
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -18,7 +21,7 @@ from requests.adapters import HTTPAdapter
 
 from . import __version__, messages
 from .errors import GitHubAPIError, NetworkError
-from .retry import make_retry
+from .retry import BUDGET, make_retry
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -89,11 +92,18 @@ class GitHubAPI:
         base_url: str,
         *,
         log: Callable[[str], None] | None = None,
+        debug: Callable[[str], None] | None = None,
         ca_bundle: str | None = None,
         timeout: tuple[float, float] = TIMEOUT,
+        budget: float = BUDGET,
     ) -> None:
         self.base_url = base_url
         self.timeout = timeout
+        self._debug = debug
+        #: GitHub's clock minus ours, in seconds, from the last response's ``Date`` header.
+        self.server_offset = 0.0
+        # Passed with each request: an explicit bundle wins over REQUESTS_CA_BUNDLE.
+        self.verify: str | bool = ca_bundle or True
         self.session = requests.Session()
         self.session.headers.update(
             {
@@ -102,9 +112,7 @@ class GitHubAPI:
                 "User-Agent": USER_AGENT,
             }
         )
-        if ca_bundle:
-            self.session.verify = ca_bundle
-        adapter = HTTPAdapter(max_retries=make_retry(log))
+        adapter = HTTPAdapter(max_retries=make_retry(log, budget))
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
 
@@ -114,13 +122,15 @@ class GitHubAPI:
 
     # -- transport ------------------------------------------------------------------
     def _send(self, method: str, path: str, authorization: str, body: Any = None) -> requests.Response:
+        started = time.perf_counter()
         try:
-            return self.session.request(
+            response = self.session.request(
                 method,
                 self.base_url + path,
                 headers={"Authorization": authorization},
                 json=body,
                 timeout=self.timeout,
+                verify=self.verify,
             )
         except requests.exceptions.SSLError:
             reason = (
@@ -139,7 +149,17 @@ class GitHubAPI:
             reason = self._describe(error)
         except requests.exceptions.RequestException as error:
             reason = type(error).__name__
+        else:
+            self._observe_clock(response.headers.get("Date", ""))
+            if self._debug is not None:
+                elapsed = (time.perf_counter() - started) * 1000
+                self._debug(f"{method} {path} -> HTTP {response.status_code} ({elapsed:.0f} ms)")
+            return response
         raise NetworkError(messages.NETWORK_ERROR.format(url=self.base_url, reason=reason))
+
+    def _observe_clock(self, date_header: str) -> None:
+        with contextlib.suppress(TypeError, ValueError, IndexError):
+            self.server_offset = parsedate_to_datetime(date_header).timestamp() - time.time()
 
     def _describe(self, error: requests.exceptions.ConnectionError) -> str:
         """Name the root cause of a failed connection in a few words (no URL, no headers)."""

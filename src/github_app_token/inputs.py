@@ -9,7 +9,9 @@ names the input and the expected format. Nothing here touches the network or the
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import tempfile
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -97,6 +99,36 @@ def parse_api_url(env: Mapping[str, str]) -> str:
         shown = "(not shown: it contains credentials)" if "credentials" in why else _shown(url)
         raise InputError(messages.BAD_API_URL.format(value=shown, why=why))
     return url
+
+
+def resolve_ca_bundle(env: Mapping[str, str]) -> str | None:
+    """Return the path of the CA bundle to verify GitHub's certificate with, or None for the default.
+
+    From the ``ca-bundle`` input (PEM text, written to a file under ``RUNNER_TEMP``, or a
+    path, relative paths from the workspace), else ``REQUESTS_CA_BUNDLE``,
+    ``SSL_CERT_FILE`` or ``CURL_CA_BUNDLE`` when they name a file. Raises InputError for
+    a missing file or text that holds no certificate.
+    """
+    value = get_input(env, "ca-bundle")
+    if value.startswith("-----BEGIN"):
+        if "-----BEGIN CERTIFICATE-----" not in value:
+            raise InputError(messages.BAD_CA_BUNDLE)
+        temp = env.get("RUNNER_TEMP", "")
+        handle, path = tempfile.mkstemp(prefix="ca-bundle-", suffix=".pem", dir=temp if os.path.isdir(temp) else None)
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(value.replace("\r\n", "\n").replace("\\n", "\n") + "\n")
+        return path
+    if value:
+        base = env.get("GITHUB_WORKSPACE", "") or os.getcwd()
+        path = os.path.join(base, value)
+        if not os.path.isfile(path):
+            raise InputError(messages.CA_BUNDLE_NOT_FOUND.format(value=_shown(value)))
+        return path
+    for variable in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE"):
+        path = env.get(variable, "").strip()
+        if path and os.path.isfile(path):
+            return path
+    return None
 
 
 def check_owner(owner: str, source: str) -> str:
@@ -259,6 +291,7 @@ class MainInputs:
     scope: TokenScope
     api_url: str
     skip_token_revoke: bool
+    ca_bundle: str | None = None
 
 
 def parse_issuer(env: Mapping[str, str]) -> tuple[str, str]:
@@ -290,4 +323,5 @@ def parse_main_inputs(env: Mapping[str, str]) -> MainInputs:
         scope=resolve_scope(env),
         api_url=parse_api_url(env),
         skip_token_revoke=parse_bool(env, "skip-token-revoke"),
+        ca_bundle=resolve_ca_bundle(env),
     )

@@ -131,7 +131,7 @@ def run(env: Mapping[str, str], log: runner.Log | None = None) -> int:
         from .private_key import load_private_key
 
         auth = AppAuth(inputs.issuer, load_private_key(inputs.private_key))
-        api = GitHubAPI(inputs.api_url, log=log.info)
+        api = GitHubAPI(inputs.api_url, log=log.info, debug=log.debug, ca_bundle=inputs.ca_bundle)
         installation, token = create_token(inputs, api, auth, env)
 
         log.add_mask(token.token)  # before the token goes anywhere else
@@ -145,7 +145,9 @@ def run(env: Mapping[str, str], log: runner.Log | None = None) -> int:
             },
         )
         if not inputs.skip_token_revoke:
-            runner.save_state(env, {"token": token.token, "expires-at": token.expires_at})
+            # GitHub's clock offset lets the post step judge expiry on GitHub's time.
+            offset = str(round(api.server_offset))
+            runner.save_state(env, {"token": token.token, "expires-at": token.expires_at, "clock-offset": offset})
         log.info(summary_line(installation, token))
         return 0
     except ActionError as error:

@@ -52,6 +52,15 @@ MISSING_GITHUB_REPOSITORY_OWNER = (
     "too (GitHub Actions sets GITHUB_REPOSITORY_OWNER on its own)."
 )
 
+BAD_CA_BUNDLE = (
+    "'ca-bundle' starts like PEM text but holds no -----BEGIN CERTIFICATE----- block. Give the CA "
+    "certificate(s) in PEM, or the path of a PEM file in the workspace."
+)
+CA_BUNDLE_NOT_FOUND = (
+    "'ca-bundle' names '{value}', which is not a file. Give a path relative to the workspace (check "
+    "out the repository first if the file is in it), an absolute path, or the PEM text itself."
+)
+
 # --- Private key --------------------------------------------------------------------
 KEY_HELP = (
     " Paste the whole .pem file downloaded from the GitHub App's settings page (Private keys > "

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from . import messages, runner
 from .errors import ActionError, GitHubAPIError
-from .inputs import parse_api_url, parse_bool
+from .inputs import parse_api_url, parse_bool, resolve_ca_bundle
 
 #: Seconds before ``expires-at`` from which the token is treated as expired already.
 EXPIRY_MARGIN = 60
@@ -39,6 +39,15 @@ def is_expired(expires_at: str, now: datetime.datetime | None = None) -> bool:
     return (moment - now).total_seconds() <= EXPIRY_MARGIN
 
 
+def github_now(clock_offset: str) -> datetime.datetime:
+    """GitHub's current time: ours plus the offset (seconds) the main step observed."""
+    try:
+        offset = float(clock_offset or 0)
+    except ValueError:
+        offset = 0.0
+    return datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=offset)
+
+
 def run(env: Mapping[str, str], log: runner.Log | None = None) -> int:
     """Run the post step with the runner's environment ``env``; always returns 0."""
     log = log or runner.Log(debug_enabled=env.get("RUNNER_DEBUG") == "1")
@@ -51,12 +60,12 @@ def run(env: Mapping[str, str], log: runner.Log | None = None) -> int:
         if not token:
             log.info(messages.POST_NO_TOKEN)
             return 0
-        if is_expired(expires_at):
+        if is_expired(expires_at, github_now(runner.get_state(env, "clock-offset"))):
             log.info(messages.POST_EXPIRED.format(expires_at=expires_at))
             return 0
         from .github_api import GitHubAPI
 
-        api = GitHubAPI(parse_api_url(env), log=log.info)
+        api = GitHubAPI(parse_api_url(env), log=log.info, debug=log.debug, ca_bundle=resolve_ca_bundle(env))
         try:
             api.revoke_installation_token(token)
         finally:
