@@ -104,7 +104,7 @@ class GitHubRetry(Retry):
         if self.log is not None:
             attempt = len(new.history) + 1
             self.log(
-                f"GitHub request {method} failed ({_reason(error, response)}); "
+                f"GitHub request {method} {(url or '').split('?')[0]} failed ({_reason(error, response)}); "
                 f"retrying in {wait:.1f} s (attempt {attempt} of {MAX_ATTEMPTS})."
             )
         return new
