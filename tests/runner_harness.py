@@ -17,7 +17,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -120,44 +120,90 @@ class StepResult:
 
 @dataclass
 class Job:
-    """One job's worth of runner state: a workspace, a home, and the file-command files."""
+    """One job's worth of runner state: a workspace, a home, and the file-command files.
+
+    With ``image`` set, each step runs in a container of that image exactly as the runner
+    starts a Docker action (``docker run --rm --workdir /github/workspace``, the runner's
+    mounts, ``-e NAME`` for each variable, ``--entrypoint`` for the post step,
+    ``--network host`` to reach the emulator); otherwise the entrypoint runs as a local
+    process with the same environment.
+    """
 
     root: Path
     api_url: str
     repository: str = "octo-org/app"
     extra_env: dict[str, str] = field(default_factory=dict)
+    image: str | None = None
+
+    MOUNTS: ClassVar[dict[str, str]] = {
+        "workspace": "/github/workspace",
+        "home": "/github/home",
+        "file_commands": "/github/file_commands",
+        "runner_temp": "/github/runner_temp",
+    }
 
     def __post_init__(self) -> None:
-        for sub in ("workspace", "home", "file_commands", "runner_temp", "action"):
+        for sub in (*self.MOUNTS, "action"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         post = self.root / "action" / "post"
         if not post.exists():
             post.symlink_to(ENTRYPOINT)
 
+    def _path(self, sub: str, *name: str) -> str:
+        """A path under a runner directory, as the step sees it."""
+        base = self.MOUNTS[sub] if self.image else str(self.root / sub)
+        return "/".join([base, *name])
+
+    def _host(self, visible: str) -> Path:
+        """The host path of a path as the step sees it."""
+        if self.image:
+            for sub, mount in self.MOUNTS.items():
+                if visible.startswith(mount + "/"):
+                    return self.root / sub / visible[len(mount) + 1 :]
+        return Path(visible)
+
     def runner_env(self, stage: str) -> dict[str, str]:
-        files = self.root / "file_commands"
+        files = {
+            "GITHUB_OUTPUT": f"set_output_{stage}",
+            "GITHUB_STATE": f"save_state_{stage}",
+            "GITHUB_ENV": f"set_env_{stage}",
+            "GITHUB_PATH": f"add_path_{stage}",
+            "GITHUB_STEP_SUMMARY": f"step_summary_{stage}",
+        }
         env = {
-            "HOME": str(self.root / "home"),
+            "HOME": self._path("home"),
             "CI": "true",
             "GITHUB_ACTIONS": "true",
             "GITHUB_API_URL": self.api_url,
             "GITHUB_SERVER_URL": "https://github.example",
             "GITHUB_REPOSITORY": self.repository,
             "GITHUB_REPOSITORY_OWNER": self.repository.partition("/")[0],
-            "GITHUB_WORKSPACE": str(self.root / "workspace"),
+            "GITHUB_WORKSPACE": self._path("workspace"),
             "GITHUB_ACTION": "mint",
             "GITHUB_RUN_ID": "1",
-            "GITHUB_OUTPUT": str(files / f"set_output_{stage}"),
-            "GITHUB_STATE": str(files / f"save_state_{stage}"),
-            "GITHUB_ENV": str(files / f"set_env_{stage}"),
-            "GITHUB_PATH": str(files / f"add_path_{stage}"),
-            "GITHUB_STEP_SUMMARY": str(files / f"step_summary_{stage}"),
             "RUNNER_OS": "Linux",
-            "RUNNER_TEMP": str(self.root / "runner_temp"),
+            "RUNNER_TEMP": self._path("runner_temp"),
         }
-        for key in ("GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_ENV", "GITHUB_PATH", "GITHUB_STEP_SUMMARY"):
-            Path(env[key]).write_text("")
+        for key, name in files.items():
+            env[key] = self._path("file_commands", name)
+            self._host(env[key]).write_text("")
         return env
+
+    def command(self, stage: str, env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+        """The command line and the environment of the process that runs ``stage``."""
+        if not self.image:
+            program = ENTRYPOINT if stage == "main" else self.root / "action" / "post"
+            return [sys.executable, "-I", str(program)], env
+        argv = ["docker", "run", "--rm", "--network", "host", "--workdir", "/github/workspace"]
+        for sub, mount in self.MOUNTS.items():
+            argv += ["-v", f"{self.root / sub}:{mount}"]
+        for name in env:
+            argv += ["-e", name]  # the value comes from the docker client's environment
+        if stage == "post":
+            argv += ["--entrypoint", ACTION["runs"]["post-entrypoint"]]
+        argv.append(self.image)
+        client_env = {k: v for k, v in os.environ.items() if k in ("PATH", "DOCKER_HOST", "DOCKER_CONFIG")}
+        return argv, {**client_env, **env}
 
     def run(
         self,
@@ -173,12 +219,11 @@ class Job:
         full.update({f"STATE_{k}": v for k, v in (state or {}).items()})
         full.update(self.extra_env)
         full.update(env or {})
-        full = {k: v for k, v in full.items() if v is not None}
-        program = ENTRYPOINT if stage == "main" else self.root / "action" / "post"
+        argv, process_env = self.command(stage, full)
         started = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-I", str(program)],
-            env=full,
+            argv,
+            env=process_env,
             cwd=self.root / "workspace",
             capture_output=True,
             text=True,
@@ -188,7 +233,8 @@ class Job:
         seconds = time.perf_counter() - started
 
         def read(key: str) -> str:
-            return Path(full[key]).read_text() if key in full and os.path.exists(full[key]) else ""
+            path = self._host(full[key]) if full.get(key) else None
+            return path.read_text() if path is not None and path.exists() else ""
 
         return StepResult(
             stage,
