@@ -449,3 +449,21 @@ def test_outputs_file_missing(run_job: RunJob, emulator: GitHubEmulator) -> None
     run = run_job(env={"GITHUB_OUTPUT": ""}, post=False)
     assert_failed_cleanly(run.main, "GITHUB_OUTPUT is not set")
     assert emulator.tokens == {}  # checked before any token is created
+
+
+# --- installation-id ---------------------------------------------------------------------------
+def test_installation_id_skips_the_lookup(run_job: RunJob, emulator: GitHubEmulator) -> None:
+    org = next(i for i in emulator.installations.values() if i.account.login == "octo-org")
+    run = run_job({"installation-id": str(org.id), "repositories": "infra"})
+    assert run.main.exit_code == 0, run.main.log
+    assert [e.operation for e in emulator.exchanges] == [CREATE, "/installation/token"]
+    assert run.main.outputs["installation-id"] == str(org.id) and run.main.outputs["app-slug"] == ""
+    assert create_bodies(emulator) == [{"repositories": ["infra"]}]
+    assert emulator.tokens[run.main.outputs["token"]].revoked
+
+
+def test_unknown_installation_id(run_job: RunJob, emulator: GitHubEmulator) -> None:
+    run = run_job({"installation-id": "99999"})
+    assert_failed_cleanly(run.main, "Installation 99999 from 'installation-id' does not exist")
+    run = run_job({"installation-id": "12ab"})
+    assert_failed_cleanly(run.main, "'installation-id' must be the installation's numeric ID")

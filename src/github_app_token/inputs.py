@@ -8,10 +8,8 @@ names the input and the expected format. Nothing here touches the network or the
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
-import tempfile
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -113,6 +111,8 @@ def resolve_ca_bundle(env: Mapping[str, str]) -> str | None:
     if value.startswith("-----BEGIN"):
         if "-----BEGIN CERTIFICATE-----" not in value:
             raise InputError(messages.BAD_CA_BUNDLE)
+        import tempfile  # only when a PEM bundle is given
+
         temp = env.get("RUNNER_TEMP", "")
         handle, path = tempfile.mkstemp(prefix="ca-bundle-", suffix=".pem", dir=temp if os.path.isdir(temp) else None)
         with os.fdopen(handle, "w", encoding="utf-8") as file:
@@ -174,6 +174,8 @@ def parse_permissions(env: Mapping[str, str]) -> dict[str, str]:
         name = input_name[len(PERMISSION_PREFIX) :].replace("-", "_")
         allowed = PERMISSION_LEVELS.get(name)
         if allowed is None:
+            import difflib  # only on this error path: it is slow to import
+
             close = difflib.get_close_matches(name, PERMISSION_LEVELS, n=3)
             hint = ", ".join(PERMISSION_PREFIX + c.replace("_", "-") for c in close)
             raise InputError(
@@ -292,6 +294,7 @@ class MainInputs:
     api_url: str
     skip_token_revoke: bool
     ca_bundle: str | None = None
+    installation_id: int | None = None
 
 
 def parse_issuer(env: Mapping[str, str]) -> tuple[str, str]:
@@ -324,4 +327,15 @@ def parse_main_inputs(env: Mapping[str, str]) -> MainInputs:
         api_url=parse_api_url(env),
         skip_token_revoke=parse_bool(env, "skip-token-revoke"),
         ca_bundle=resolve_ca_bundle(env),
+        installation_id=parse_installation_id(env),
     )
+
+
+def parse_installation_id(env: Mapping[str, str]) -> int | None:
+    """The ``installation-id`` input as an int, or None when unset. Raises InputError."""
+    value = get_input(env, "installation-id")
+    if not value:
+        return None
+    if not re.fullmatch(r"[1-9][0-9]{0,18}", value):
+        raise InputError(messages.BAD_INSTALLATION_ID.format(value=_shown(value, 30)))
+    return int(value)

@@ -72,6 +72,8 @@ def explain_create_failure(error: GitHubAPIError, inputs: MainInputs) -> ActionE
                 github_message=error.github_message, issuer_input=inputs.issuer_input, issuer=inputs.issuer
             )
         )
+    if error.status == 404 and inputs.installation_id is not None:
+        return ActionError(messages.INSTALLATION_ID_NOT_FOUND.format(installation_id=inputs.installation_id))
     if error.status not in (403, 404, 422):
         return error
     scope = inputs.scope
@@ -94,7 +96,7 @@ def summary_line(installation: Installation, token: InstallationToken) -> str:
         repositories = "all repositories of the installation"
     return (
         f"Created an installation access token for {installation.account_login} "
-        f"(installation {installation.id}, app {installation.app_slug or 'unknown'}): "
+        f"(installation {installation.id}{', app ' + installation.app_slug if installation.app_slug else ''}): "
         f"repositories: {repositories}; permissions: {_describe_list(token.permissions, 'none')}; "
         f"expires at {token.expires_at}."
     )
@@ -103,11 +105,17 @@ def summary_line(installation: Installation, token: InstallationToken) -> str:
 def create_token(
     inputs: MainInputs, api: GitHubAPI, auth: AppAuth, env: Mapping[str, str]
 ) -> tuple[Installation, InstallationToken]:
-    """Find the installation, then create the token: exactly two requests when all goes well."""
-    try:
-        installation = api.get_installation(inputs.scope.target, auth)
-    except GitHubAPIError as error:
-        raise explain_lookup_failure(error, inputs, api, auth, env) from None
+    """Find the installation, then create the token: two requests, or one with ``installation-id``."""
+    from .github_api import Installation
+
+    if inputs.installation_id is not None:
+        # The caller knows the installation: no lookup, so the app's slug stays unknown.
+        installation = Installation(inputs.installation_id, "", inputs.scope.target.owner, "")
+    else:
+        try:
+            installation = api.get_installation(inputs.scope.target, auth)
+        except GitHubAPIError as error:
+            raise explain_lookup_failure(error, inputs, api, auth, env) from None
     try:
         token = api.create_installation_token(installation.id, auth, inputs.scope.request_body())
     except GitHubAPIError as error:

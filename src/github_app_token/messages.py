@@ -16,6 +16,14 @@ MISSING_PRIVATE_KEY = (
     "private-key: ${{ secrets.APP_PRIVATE_KEY }}; if it is set, check that the secret exists "
     "and is available to this workflow (secrets are not passed to workflows from forks)."
 )
+BAD_INSTALLATION_ID = (
+    "'installation-id' must be the installation's numeric ID (the number at the end of the "
+    "installation's settings URL), but it is '{value}'."
+)
+INSTALLATION_ID_NOT_FOUND = (
+    "Installation {installation_id} from 'installation-id' does not exist or belongs to another app "
+    "(HTTP 404). Check the ID, or leave 'installation-id' unset to look the installation up."
+)
 BAD_BOOLEAN = "'{name}' must be true or false, but it is '{value}'."
 BAD_API_URL = (
     "'github-api-url' is not usable ({why}): '{value}'. Use the REST API URL, e.g. "

@@ -11,8 +11,8 @@ commands (outputs, state, step summary) are appended to the files the runner nam
 
 from __future__ import annotations
 
+import os
 import sys
-import uuid
 from collections.abc import Mapping
 from typing import TextIO
 
@@ -81,8 +81,8 @@ class Log:
 
 def _heredoc(name: str, value: str) -> str:
     """Return ``name<<DELIM\\nvalue\\nDELIM\\n`` with a random delimiter absent from both."""
-    delimiter = f"ghadelimiter_{uuid.uuid4()}"
-    if delimiter in name or delimiter in value:  # pragma: no cover - 122 random bits
+    delimiter = f"ghadelimiter_{os.urandom(16).hex()}"
+    if delimiter in name or delimiter in value:  # pragma: no cover - 128 random bits
         raise ValueError("file command delimiter collision")
     if "\n" in name or "\r" in name or "=" in name or not name:
         raise ValueError(f"invalid file command name {name!r}")
