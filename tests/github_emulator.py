@@ -525,6 +525,9 @@ class _Handler(BaseHTTPRequestHandler):
     emulator: GitHubEmulator
     protocol_version = "HTTP/1.1"
     server_version = "GitHub.com-emulator"
+    # Headers and body go out as separate writes: without TCP_NODELAY, Nagle's algorithm and
+    # the client's delayed ACK hold the body back ~40 ms, a delay GitHub does not have.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass

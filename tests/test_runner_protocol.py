@@ -56,3 +56,11 @@ def test_missing_file_command_variable_is_an_input_error() -> None:
 def test_state_is_read_back_from_state_variables() -> None:
     assert runner.get_state({"STATE_expires-at": "2030-01-01T00:00:00Z"}, "expires-at") == "2030-01-01T00:00:00Z"
     assert runner.get_state({}, "token") == ""
+
+
+def test_token_never_shows_in_repr_or_str() -> None:
+    from github_app_token.github_api import InstallationToken
+
+    token = InstallationToken("ghs_secretvalue123", "2030-01-01T00:00:00Z", {}, None, "all")
+    assert "ghs_secretvalue123" not in repr(token) and "ghs_secretvalue123" not in str(token)
+    assert "ghs_secretvalue123" not in f"{token}"

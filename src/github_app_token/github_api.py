@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import requests
 import urllib3.exceptions
@@ -41,8 +40,7 @@ CLOCK_MESSAGES = (
 )
 
 
-@dataclass(frozen=True)
-class Installation:
+class Installation(NamedTuple):
     """An installation of the app (the ``installation`` schema, fields we use)."""
 
     id: int
@@ -51,19 +49,21 @@ class Installation:
     repository_selection: str
 
 
-@dataclass(frozen=True)
-class InstallationToken:
+class InstallationToken(NamedTuple):
     """A created installation access token (the ``installation-token`` schema).
 
     ``expires_at`` is GitHub's ISO 8601 UTC string; ``repositories`` holds the names
     GitHub returned (``None`` when the token reaches all of the installation's).
     """
 
-    token: str = field(repr=False)
+    token: str
     expires_at: str
     permissions: dict[str, str]
     repositories: tuple[str, ...] | None
     repository_selection: str
+
+    def __repr__(self) -> str:  # never show the token
+        return f"InstallationToken(token='***', expires_at={self.expires_at!r})"
 
 
 def _github_message(response: requests.Response) -> tuple[str, str | None]:

@@ -12,7 +12,7 @@ import os
 import re
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from . import messages
 from .errors import InputError
@@ -193,8 +193,7 @@ def parse_permissions(env: Mapping[str, str]) -> dict[str, str]:
     return dict(sorted(permissions.items(), key=lambda item: list(PERMISSION_LEVELS).index(item[0])))
 
 
-@dataclass(frozen=True)
-class InstallationTarget:
+class InstallationTarget(NamedTuple):
     """Where to look up the installation.
 
     ``repository`` set: ``GET /repos/{owner}/{repository}/installation``;
@@ -205,8 +204,7 @@ class InstallationTarget:
     repository: str | None = None
 
 
-@dataclass(frozen=True)
-class TokenScope:
+class TokenScope(NamedTuple):
     """What the token is for: the installation lookup and the body of the create request.
 
     ``repositories`` is ``None`` for every repository the installation can reach;
@@ -215,7 +213,7 @@ class TokenScope:
 
     target: InstallationTarget
     repositories: tuple[str, ...] | None
-    permissions: dict[str, str] = field(default_factory=dict)
+    permissions: dict[str, str]
 
     def request_body(self) -> dict[str, object]:
         """The JSON body of ``POST /app/installations/{id}/access_tokens``."""
@@ -279,8 +277,7 @@ def resolve_scope(env: Mapping[str, str]) -> TokenScope:
     return TokenScope(InstallationTarget(owner, repositories[0]), repositories, permissions)
 
 
-@dataclass(frozen=True)
-class MainInputs:
+class MainInputs(NamedTuple):
     """Everything the main step needs, validated.
 
     ``issuer`` is the JWT ``iss`` (client ID or app ID) and ``issuer_input`` the input
