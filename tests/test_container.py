@@ -3,7 +3,8 @@
 Opt-in: runs when ``CI=true`` (as in ``.ci/run``) or ``CONTAINER_TESTS=1``. It starts a
 Docker engine when none is running (and stops it afterwards), makes a local stand-in
 for the base image (``tests/container/make-base-image.sh``; no registry is reachable),
-and builds the Dockerfile with ``--build-arg BASE_IMAGE=<stand-in>``.
+and builds the Dockerfile with ``--build-arg BASE_IMAGE=<stand-in>``. Where the real base
+image can be pulled, ``CONTAINER_BASE_IMAGE`` names it instead (the GitHub CI job does).
 """
 
 from __future__ import annotations
@@ -78,6 +79,12 @@ def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def base_image(docker_engine: None) -> str:
+    """The stand-in base image, or ``CONTAINER_BASE_IMAGE`` (e.g. the real one, where a registry is reachable)."""
+    given = os.environ.get("CONTAINER_BASE_IMAGE", "")
+    if given:
+        if _docker("image", "inspect", given, check=False).returncode != 0:
+            _docker("pull", given, timeout=900)
+        return given
     tag = "github-app-token-base:standin-" + hashlib.sha256(RECIPE.read_bytes()).hexdigest()[:12]
     made = subprocess.run([str(RECIPE), tag], capture_output=True, text=True, timeout=1200, check=False)
     assert made.returncode == 0, f"stand-in base image failed:\n{made.stdout[-2000:]}\n{made.stderr[-2000:]}"
