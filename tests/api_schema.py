@@ -36,6 +36,8 @@ def problems(exchange: Exchange) -> list[str]:
     """What in one exchange does not match the description ([] when all is well)."""
     if exchange.operation is None or exchange.status <= 0:
         return []
+    if exchange.operation not in operations():
+        return []  # an operation outside the vendored description (enterprise, users)
     operation = operations()[exchange.operation][exchange.method.lower()]
     found: list[str] = []
     request_schema = _json_schema((operation.get("requestBody") or {}).get("content"))

@@ -25,6 +25,7 @@ import ssl
 import struct
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -310,6 +311,22 @@ class GitHubEmulator:
             "site_admin": False,
         }
 
+    def enterprise(self, account: Account) -> dict[str, Any]:
+        """An enterprise account (the ``enterprise`` schema)."""
+        created = iso(self.now() - 86400 * 365)
+        return {
+            "id": account.id,
+            "node_id": f"E_kgDO{account.id}",
+            "name": account.login.title(),
+            "slug": account.login,
+            "html_url": f"{self._web()}/enterprises/{account.login}",
+            "website_url": None,
+            "description": None,
+            "created_at": created,
+            "updated_at": created,
+            "avatar_url": f"https://avatars.example/b/{account.id}",
+        }
+
     def repository(self, repo: Repository) -> dict[str, Any]:
         api = self._api()
         full = f"{repo.owner.login}/{repo.name}"
@@ -461,6 +478,7 @@ def default_world(emulator: GitHubEmulator, private_key: rsa.RSAPrivateKey | Non
     - organization ``octo-org`` (repositories ``app``, ``infra`` selected; ``docs`` not),
       with contents/issues write, metadata/pull_requests read;
     - user ``octocat``, all repositories (``dotfiles``, ``blog``), contents/metadata read.
+    - enterprise ``octo-enterprise``, with organization_administration read.
     Organization ``stranger-org`` (repository ``secret``) has no installation.
     """
     app = emulator.add_app(
@@ -489,6 +507,8 @@ def default_world(emulator: GitHubEmulator, private_key: rsa.RSAPrivateKey | Non
     for name in ("dotfiles", "blog"):
         emulator.add_repository(user, name)
     emulator.install(app, user, None, {"contents": "read", "metadata": "read"})
+    enterprise = emulator.add_account("octo-enterprise", "Enterprise")
+    emulator.install(app, enterprise, None, {"organization_administration": "read"})
     stranger = emulator.add_account("stranger-org", "Organization")
     emulator.add_repository(stranger, "secret")
     return app
@@ -518,6 +538,9 @@ ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ),
     ("DELETE", re.compile(r"/installation/token"), "/installation/token"),
     ("GET", re.compile(r"/installation/repositories"), "/installation/repositories"),
+    # Outside the vendored description: enterprise installations and user look-ups.
+    ("GET", re.compile(r"/enterprises/(?P<enterprise>[^/]+)/installation"), "/enterprises/{enterprise}/installation"),
+    ("GET", re.compile(r"/users/(?P<username>[^/]+)"), "/users/{username}"),
 ]
 
 
@@ -774,6 +797,31 @@ class _Handler(BaseHTTPRequestHandler):
         if issued.repositories is not None:
             result["repositories"] = [em.repository(r) for r in em.installation_repositories(inst, issued.repositories)]
         return _Reply(201, result)
+
+    def op_GET_enterprises_enterprise_installation(self, exchange: Exchange, enterprise: str) -> _Reply:
+        app = self._app()
+        for inst in self._installations(app):
+            if inst.account.type == "Enterprise" and inst.account.login.lower() == enterprise.lower():
+                return _Reply(200, self.emulator.installation_json(inst))
+        raise _error(404, "Not Found")
+
+    def op_GET_users_username(self, exchange: Exchange, username: str) -> _Reply:
+        """The public profile of a user or an app's bot user (``<slug>[bot]``)."""
+        login = urllib.parse.unquote(username)
+        for app in self.emulator.apps:
+            if login.lower() == f"{app.slug}[bot]":
+                return _Reply(
+                    200,
+                    {
+                        **self.emulator.simple_user(Account(login, app.id * 1000 + 7, "Bot")),
+                        "name": None,
+                        "created_at": iso(self.emulator.now()),
+                    },
+                )
+        account = self.emulator.accounts.get(login.lower())
+        if account is None:
+            raise _error(404, "Not Found")
+        return _Reply(200, self.emulator.simple_user(account))
 
     def op_DELETE_installation_token(self, exchange: Exchange) -> _Reply:
         issued = self._token()

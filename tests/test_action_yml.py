@@ -45,7 +45,17 @@ def test_inputs_outputs_and_runs() -> None:
     for section in ("inputs", "outputs"):
         for name, spec in ACTION[section].items():
             assert len(spec.get("description", "")) > 30, f"{section} {name} needs a useful description"
-    assert set(ACTION["outputs"]) >= {"token", "installation-id", "app-slug", "expires-at"}
+    assert set(ACTION["outputs"]) == {
+        "token",
+        "installation-id",
+        "app-slug",
+        "expires-at",
+        "permissions",
+        "repositories",
+        "bot-name",
+        "bot-user-id",
+        "bot-email",
+    }
     assert ACTION["inputs"]["private-key"]["required"] is True
     assert ACTION["inputs"]["skip-token-revoke"]["default"] == "false"
     assert ACTION["inputs"]["github-api-url"]["default"] == "${{ github.api_url }}"

@@ -122,7 +122,7 @@ def test_main_and_post_in_the_container(
     assert main.exit_code == 0, main.log
     token = main.outputs["token"]
     assert main.commands("add-mask") == [token]
-    assert set(main.outputs) == {"token", "installation-id", "app-slug", "expires-at"}
+    assert set(main.outputs) == set(ACTION["outputs"])
     assert main.state["token"] == token
     assert emulator.tokens[token].repositories == ["app", "infra"]
     post = job.run("post", inputs, state=main.state)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,12 +39,19 @@ def assert_minted(run: JobRun, emulator: GitHubEmulator) -> str:
     assert main.errors == [] and main.warnings == []
     token = only_token(emulator)
     installation = emulator.tokens[token].installation
+    issued = emulator.tokens[token]
     assert main.outputs == {
         "token": token,
         "installation-id": str(installation.id),
         "app-slug": "token-minter",
         "expires-at": main.outputs["expires-at"],
+        "permissions": json.dumps(issued.permissions, separators=(",", ":")),
+        "repositories": main.outputs["repositories"],  # GitHub's order, checked below
+        "bot-name": "token-minter[bot]",
+        "bot-user-id": "",
+        "bot-email": "",
     }
+    assert sorted(json.loads(main.outputs["repositories"])) == sorted(issued.repositories or [])
     expires = datetime.datetime.fromisoformat(main.outputs["expires-at"].replace("Z", "+00:00"))
     assert 3500 < (expires - datetime.datetime.now(datetime.UTC)).total_seconds() <= 3600
     assert main.commands("add-mask") == [token]
@@ -467,3 +475,68 @@ def test_unknown_installation_id(run_job: RunJob, emulator: GitHubEmulator) -> N
     assert_failed_cleanly(run.main, "Installation 99999 from 'installation-id' does not exist")
     run = run_job({"installation-id": "12ab"})
     assert_failed_cleanly(run.main, "'installation-id' must be the installation's numeric ID")
+
+
+# --- outputs beyond the official action ---------------------------------------------------
+def test_bot_identity(run_job: RunJob, emulator: GitHubEmulator) -> None:
+    run = run_job({"bot-identity": "true"})
+    assert run.main.exit_code == 0, run.main.log
+    outputs = run.main.outputs
+    assert outputs["bot-name"] == "token-minter[bot]"
+    assert outputs["bot-user-id"] == "4242007"
+    assert outputs["bot-email"] == "4242007+token-minter[bot]@users.noreply.github.com"
+    lookup = [e for e in emulator.exchanges if e.operation == "/users/{username}"]
+    assert len(lookup) == 1 and lookup[0].path == "/users/token-minter%5Bbot%5D"
+    assert lookup[0].headers["Authorization"] == f"Bearer {outputs['token']}"  # with the new token
+
+
+def test_failed_bot_lookup_is_a_warning(run_job: RunJob, emulator: GitHubEmulator) -> None:
+    emulator.inject(Fault(method="GET", path="/users/.*", status=404, body={"message": "Not Found"}))
+    run = run_job({"bot-identity": "true"})
+    assert run.main.exit_code == 0
+    assert len(run.main.warnings) == 1 and "HTTP 404: Not Found" in run.main.warnings[0]
+    assert run.main.outputs["bot-name"] == "token-minter[bot]"
+    assert run.main.outputs["bot-user-id"] == "" and run.main.outputs["bot-email"] == ""
+
+
+def test_bot_identity_without_slug_is_a_warning(run_job: RunJob, emulator: GitHubEmulator) -> None:
+    org = next(i for i in emulator.installations.values() if i.account.login == "octo-org")
+    run = run_job({"bot-identity": "true", "installation-id": str(org.id)})
+    assert run.main.exit_code == 0 and "slug is unknown" in run.main.warnings[0]
+    assert run.main.outputs["bot-name"] == ""
+
+
+def test_permissions_and_repositories_outputs(run_job: RunJob, emulator: GitHubEmulator) -> None:
+    run = run_job({"repositories": "infra,app", "permission-issues": "read"})
+    assert json.loads(run.main.outputs["permissions"]) == {"issues": "read"}
+    assert sorted(json.loads(run.main.outputs["repositories"])) == ["app", "infra"]
+    run = run_job({"owner": "octocat"})
+    assert json.loads(run.main.outputs["repositories"]) == []
+
+
+def test_enterprise_installation(run_job: RunJob, emulator: GitHubEmulator) -> None:
+    run = run_job({"enterprise": "octo-enterprise"})
+    assert run.main.exit_code == 0, run.main.log
+    assert lookups(emulator) == ["/enterprises/octo-enterprise/installation"]
+    assert create_bodies(emulator) == [None]
+    assert json.loads(run.main.outputs["permissions"]) == {"organization_administration": "read"}
+
+
+@pytest.mark.parametrize("other", [{"owner": "octo-org"}, {"repositories": "app"}])
+def test_enterprise_with_owner_or_repositories_is_refused(
+    run_job: RunJob, emulator: GitHubEmulator, other: dict[str, str]
+) -> None:
+    run = run_job({"enterprise": "octo-enterprise", **other})
+    assert_failed_cleanly(run.main, "'enterprise' cannot be combined with 'owner' or 'repositories'")
+    assert emulator.exchanges == []
+
+
+def test_step_summary(run_job: RunJob, emulator: GitHubEmulator) -> None:
+    run = run_job({"repositories": "app,infra", "permission-contents": "read"})
+    summary = run.main.summary
+    assert summary.startswith("### GitHub App installation token")
+    assert "| App | `token-minter` |" in summary
+    assert "| Repositories | app, infra |" in summary or "| Repositories | infra, app |" in summary
+    assert "| Permissions | contents=read |" in summary
+    assert run.main.outputs["expires-at"] in summary
+    assert run.main.outputs["token"] not in summary

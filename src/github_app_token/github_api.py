@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import urllib.parse
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -224,11 +225,14 @@ class GitHubAPI:
     def get_installation(self, target: InstallationTarget, auth: AppAuth) -> Installation:
         """Find the app's installation for a repository or an account.
 
+        ``GET /enterprises/{enterprise}/installation`` when ``target.enterprise`` is set,
         ``GET /repos/{owner}/{repo}/installation`` (apps/get-repo-installation) when
         ``target.repository`` is set, else ``GET /users/{username}/installation``
         (apps/get-user-installation), which answers for organizations as well.
         """
-        if target.repository:
+        if target.enterprise:
+            path = f"/enterprises/{target.enterprise}/installation"
+        elif target.repository:
             path = f"/repos/{target.owner}/{target.repository}/installation"
         else:
             path = f"/users/{target.owner}/installation"
@@ -285,6 +289,24 @@ class GitHubAPI:
             repositories=names,
             repository_selection=str(data.get("repository_selection") or ""),
         )
+
+    def get_user_id(self, login: str, token: str) -> int:
+        """``GET /users/{username}`` (users/get-by-username) with an installation token: the user's id."""
+        path = "/users/" + urllib.parse.quote(login, safe="")
+        response = self._send("GET", path, f"Bearer {token}")
+        if response.status_code != 200:
+            raise self._error(response, "GET", path)
+        user_id = self._json(response, "GET", path).get("id")
+        if not isinstance(user_id, int):
+            raise GitHubAPIError(
+                messages.BAD_RESPONSE.format(method="GET", path=path, reason="no user id"),
+                status=200,
+                github_message="invalid user",
+                documentation_url=None,
+                method="GET",
+                path=path,
+            )
+        return user_id
 
     def revoke_installation_token(self, token: str) -> None:
         """``DELETE /installation/token`` (apps/revoke-installation-access-token), expecting 204."""

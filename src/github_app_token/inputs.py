@@ -196,12 +196,14 @@ def parse_permissions(env: Mapping[str, str]) -> dict[str, str]:
 class InstallationTarget(NamedTuple):
     """Where to look up the installation.
 
+    ``enterprise`` set: ``GET /enterprises/{enterprise}/installation``;
     ``repository`` set: ``GET /repos/{owner}/{repository}/installation``;
     otherwise ``GET /users/{owner}/installation`` (works for organizations too).
     """
 
     owner: str
     repository: str | None = None
+    enterprise: str | None = None
 
 
 class TokenScope(NamedTuple):
@@ -237,13 +239,21 @@ def resolve_scope(env: Mapping[str, str]) -> TokenScope:
     set    set          ``/repos/{owner}/{first}/installation``       those listed
     ====== ============ ============================================= ===================
 
-    Raises InputError for a bad name, a repository of another owner, more than 500
+    With ``enterprise`` set (and neither of the others): ``/enterprises/{enterprise}/installation``,
+    every repository. Raises InputError for a bad name, a repository of another owner, more than 500
     repositories, or a missing ``GITHUB_REPOSITORY``/``GITHUB_REPOSITORY_OWNER``.
     """
     owner_input = get_input(env, "owner")
     owner = check_owner(owner_input, "owner") if owner_input else ""
     entries = split_list(get_input(env, "repositories"))
     permissions = parse_permissions(env)
+    enterprise = get_input(env, "enterprise")
+
+    if enterprise:
+        if owner or entries:
+            raise InputError(messages.ENTERPRISE_WITH_SCOPE)
+        check_owner(enterprise, "enterprise")
+        return TokenScope(InstallationTarget(enterprise, None, enterprise), None, permissions)
 
     if not owner and not entries:
         current = env.get("GITHUB_REPOSITORY", "").strip()
@@ -292,6 +302,7 @@ class MainInputs(NamedTuple):
     skip_token_revoke: bool
     ca_bundle: str | None = None
     installation_id: int | None = None
+    bot_identity: bool = False
 
 
 def parse_issuer(env: Mapping[str, str]) -> tuple[str, str]:
@@ -325,6 +336,7 @@ def parse_main_inputs(env: Mapping[str, str]) -> MainInputs:
         skip_token_revoke=parse_bool(env, "skip-token-revoke"),
         ca_bundle=resolve_ca_bundle(env),
         installation_id=parse_installation_id(env),
+        bot_identity=parse_bool(env, "bot-identity"),
     )
 
 

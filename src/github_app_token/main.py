@@ -10,7 +10,7 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from . import messages, runner
+from . import messages, report, runner
 from .errors import ActionError, GitHubAPIError
 from .inputs import MainInputs, parse_main_inputs
 
@@ -26,14 +26,6 @@ def server_url(env: Mapping[str, str], api_url: str) -> str:
     parts = urllib.parse.urlsplit(api_url)
     host = parts.netloc.removeprefix("api.")
     return f"{parts.scheme}://{host}"
-
-
-def _describe_list(values: object, empty: str) -> str:
-    if isinstance(values, dict):
-        return ", ".join(f"{name}={level}" for name, level in values.items()) or empty
-    if isinstance(values, (list, tuple)):
-        return ", ".join(str(value) for value in values) or empty
-    return empty
 
 
 def explain_lookup_failure(
@@ -81,24 +73,10 @@ def explain_create_failure(error: GitHubAPIError, inputs: MainInputs) -> ActionE
         messages.CREATE_REFUSED.format(
             status=error.status,
             github_message=error.github_message,
-            repositories=_describe_list(scope.repositories, "all of the installation's"),
-            permissions=_describe_list(scope.permissions, "all of the installation's"),
+            repositories=report.describe(scope.repositories, "all of the installation's"),
+            permissions=report.describe(scope.permissions, "all of the installation's"),
             owner=scope.target.owner,
         )
-    )
-
-
-def summary_line(installation: Installation, token: InstallationToken) -> str:
-    """One readable line about the created token (never the token itself)."""
-    if token.repositories is not None and token.repository_selection == "selected":
-        repositories = _describe_list(token.repositories, "none")
-    else:
-        repositories = "all repositories of the installation"
-    return (
-        f"Created an installation access token for {installation.account_login} "
-        f"(installation {installation.id}{', app ' + installation.app_slug if installation.app_slug else ''}): "
-        f"repositories: {repositories}; permissions: {_describe_list(token.permissions, 'none')}; "
-        f"expires at {token.expires_at}."
     )
 
 
@@ -123,6 +101,27 @@ def create_token(
     return installation, token
 
 
+def bot_identity(
+    inputs: MainInputs, api: GitHubAPI, installation: Installation, token: InstallationToken, log: runner.Log
+) -> report.BotIdentity:
+    """Look up the app's bot user with the new token; a failure is a warning, never fatal."""
+    if not installation.app_slug:
+        log.warning(messages.BOT_IDENTITY_NO_SLUG)
+        return report.BotIdentity()
+    login = f"{installation.app_slug}[bot]"
+    try:
+        user_id = api.get_user_id(login, token.token)
+    except GitHubAPIError as error:
+        log.warning(
+            messages.BOT_LOOKUP_FAILED.format(login=login, reason=f"HTTP {error.status}: {error.github_message}")
+        )
+        return report.BotIdentity.of(installation.app_slug, None)
+    except ActionError as error:
+        log.warning(messages.BOT_LOOKUP_FAILED.format(login=login, reason=str(error)))
+        return report.BotIdentity.of(installation.app_slug, None)
+    return report.BotIdentity.of(installation.app_slug, user_id)
+
+
 def run(env: Mapping[str, str], log: runner.Log | None = None) -> int:
     """Run the main step with the runner's environment ``env``; return the exit code.
 
@@ -143,20 +142,15 @@ def run(env: Mapping[str, str], log: runner.Log | None = None) -> int:
         installation, token = create_token(inputs, api, auth, env)
 
         log.add_mask(token.token)  # before the token goes anywhere else
-        runner.set_outputs(
-            env,
-            {
-                "token": token.token,
-                "installation-id": str(installation.id),
-                "app-slug": installation.app_slug,
-                "expires-at": token.expires_at,
-            },
-        )
+        bot = bot_identity(inputs, api, installation, token, log) if inputs.bot_identity else None
+        bot = bot or report.BotIdentity.of(installation.app_slug, None)
+        runner.set_outputs(env, report.outputs(installation, token, bot))
         if not inputs.skip_token_revoke:
             # GitHub's clock offset lets the post step judge expiry on GitHub's time.
             offset = str(round(api.server_offset))
             runner.save_state(env, {"token": token.token, "expires-at": token.expires_at, "clock-offset": offset})
-        log.info(summary_line(installation, token))
+        log.info(report.summary_line(installation, token))
+        runner.append_summary(env, report.step_summary(installation, token))
         return 0
     except ActionError as error:
         log.error(str(error))

@@ -51,6 +51,11 @@ UNKNOWN_PERMISSION = (
     "action's README and action.yml."
 )
 BAD_PERMISSION_LEVEL = "'{input}' must be one of: {allowed}; it is '{value}'."
+ENTERPRISE_WITH_SCOPE = (
+    "'enterprise' cannot be combined with 'owner' or 'repositories': an enterprise installation's "
+    "token covers the enterprise, not repositories. Use one step for the enterprise and another for "
+    "an owner's repositories."
+)
 MISSING_GITHUB_REPOSITORY = (
     "GITHUB_REPOSITORY is not set, so the current repository is unknown. Set 'owner' and/or "
     "'repositories' (GitHub Actions sets GITHUB_REPOSITORY on its own)."
@@ -120,6 +125,14 @@ GITHUB_ERROR = "GitHub answered {method} {path} with HTTP {status}: {github_mess
 NETWORK_ERROR = "Could not reach GitHub at {url}: {reason}. Check 'github-api-url' and the network."
 BAD_RESPONSE = "GitHub answered {method} {path} with a response the action cannot read: {reason}."
 UNEXPECTED = "Unexpected internal error ({kind}). This is a bug in the action; please report it with the step's log."
+
+BOT_IDENTITY_NO_SLUG = (
+    "'bot-identity' is true, but the app's slug is unknown because 'installation-id' skipped the "
+    "lookup; the bot-name, bot-user-id and bot-email outputs are empty."
+)
+BOT_LOOKUP_FAILED = (
+    "Could not look up the app's bot user '{login}' ({reason}); the bot-user-id and bot-email outputs are empty."
+)
 
 # --- Post step ------------------------------------------------------------------------
 POST_SKIPPED = "'skip-token-revoke' is true: the token was not revoked; it expires at {expires_at}."
