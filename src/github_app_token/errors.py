@@ -46,6 +46,17 @@ class GitHubAPIError(ActionError):
         self.method = method
         self.path = path
 
+    def explained(self, message: str) -> GitHubAPIError:
+        """The same refusal with a message that says how to fix it."""
+        return GitHubAPIError(
+            message,
+            status=self.status,
+            github_message=self.github_message,
+            documentation_url=self.documentation_url,
+            method=self.method,
+            path=self.path,
+        )
+
 
 class NetworkError(ActionError):
     """GitHub could not be reached (connection, TLS or timeout)."""

@@ -50,6 +50,15 @@ class Installation(NamedTuple):
     repository_selection: str
 
 
+class InstallationSummary(NamedTuple):
+    """One entry of ``GET /app/installations``: id, account, its type, repository selection."""
+
+    id: int
+    account_login: str
+    target_type: str
+    repository_selection: str
+
+
 class InstallationToken(NamedTuple):
     """A created installation access token (the ``installation-token`` schema).
 
@@ -221,6 +230,38 @@ class GitHubAPI:
     def get_app(self, auth: AppAuth) -> dict[str, Any]:
         """``GET /app`` (apps/get-authenticated): the app's own record."""
         return self._app_request("GET", "/app", auth, 200)
+
+    def list_installations(self, auth: AppAuth) -> list[InstallationSummary]:
+        """``GET /app/installations`` (apps/list-installations), every page of 100."""
+        found: list[InstallationSummary] = []
+        url: str | None = f"{self.base_url}/app/installations?per_page=100"
+        while url:
+            path = url[len(self.base_url) :] if url.startswith(self.base_url) else url
+            response = self._send("GET", path, f"Bearer {auth.jwt()}")
+            if response.status_code != 200:
+                raise self._error(response, "GET", "/app/installations")
+            page = response.json()
+            if not isinstance(page, list):
+                raise GitHubAPIError(
+                    messages.BAD_RESPONSE.format(method="GET", path="/app/installations", reason="not a list"),
+                    status=200,
+                    github_message="invalid list",
+                    documentation_url=None,
+                    method="GET",
+                    path="/app/installations",
+                )
+            for item in page:
+                account = item.get("account") or {}
+                found.append(
+                    InstallationSummary(
+                        int(item["id"]),
+                        str(account.get("login") or account.get("slug") or ""),
+                        str(item.get("target_type") or ""),
+                        str(item.get("repository_selection") or ""),
+                    )
+                )
+            url = response.links.get("next", {}).get("url")
+        return found
 
     def get_installation(self, target: InstallationTarget, auth: AppAuth) -> Installation:
         """Find the app's installation for a repository or an account.

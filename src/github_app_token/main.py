@@ -30,10 +30,10 @@ def server_url(env: Mapping[str, str], api_url: str) -> str:
 
 def explain_lookup_failure(
     error: GitHubAPIError, inputs: MainInputs, api: GitHubAPI, auth: AppAuth, env: Mapping[str, str]
-) -> ActionError:
+) -> GitHubAPIError:
     """Turn a failed installation lookup into the message that says how to fix it."""
     if error.status == 401:
-        return ActionError(
+        return error.explained(
             messages.UNAUTHORIZED.format(
                 github_message=error.github_message, issuer_input=inputs.issuer_input, issuer=inputs.issuer
             )
@@ -53,23 +53,23 @@ def explain_lookup_failure(
     if isinstance(slug, str) and slug:
         url = f"{server_url(env, inputs.api_url)}/apps/{urllib.parse.quote(slug)}/installations/new"
         fix = messages.INSTALL_FIX_WITH_SLUG.format(url=url)
-    return ActionError(messages.INSTALLATION_NOT_FOUND.format(where=where, path=error.path, fix=fix))
+    return error.explained(messages.INSTALLATION_NOT_FOUND.format(where=where, path=error.path, fix=fix))
 
 
-def explain_create_failure(error: GitHubAPIError, inputs: MainInputs) -> ActionError:
+def explain_create_failure(error: GitHubAPIError, inputs: MainInputs) -> GitHubAPIError:
     """Turn a refused token creation into a message that repeats what was asked for."""
     if error.status == 401:
-        return ActionError(
+        return error.explained(
             messages.UNAUTHORIZED.format(
                 github_message=error.github_message, issuer_input=inputs.issuer_input, issuer=inputs.issuer
             )
         )
     if error.status == 404 and inputs.installation_id is not None:
-        return ActionError(messages.INSTALLATION_ID_NOT_FOUND.format(installation_id=inputs.installation_id))
+        return error.explained(messages.INSTALLATION_ID_NOT_FOUND.format(installation_id=inputs.installation_id))
     if error.status not in (403, 404, 422):
         return error
     scope = inputs.scope
-    return ActionError(
+    return error.explained(
         messages.CREATE_REFUSED.format(
             status=error.status,
             github_message=error.github_message,

@@ -1,0 +1,234 @@
+"""The github-app-token command (installed from the project with pip) against the emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.github_emulator import App, GitHubEmulator
+from tests.runner_harness import key_fragments
+
+COMMAND = shutil.which("github-app-token") or str(Path(sys.executable).parent / "github-app-token")
+
+
+def cli(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    base = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp")}
+    return subprocess.run(
+        [COMMAND, *args],
+        env={**base, **(env or {})},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def key_file(tmp_path: Path, app_key_pem: str) -> str:
+    path = tmp_path / "app.pem"
+    path.write_text(app_key_pem)
+    return str(path)
+
+
+def assert_quiet_about_secrets(result: subprocess.CompletedProcess[str], app_key_pem: str, token: str = "") -> None:
+    for fragment in key_fragments(app_key_pem):
+        assert fragment not in result.stdout + result.stderr
+    if token:
+        assert token not in result.stderr
+
+
+@pytest.mark.parametrize("command", [[], ["create"], ["revoke"], ["installations"]])
+def test_help_documents_every_option(command: list[str]) -> None:
+    result = cli(*command, "--help")
+    assert result.returncode == 0
+    assert "exit codes: 0 success, 2 bad input, 3 GitHub refused the request, 4 GitHub unreachable" in result.stdout
+    if command == ["create"]:
+        for option in (
+            "--client-id",
+            "--app-id",
+            "--private-key-file",
+            "--private-key-env",
+            "--owner",
+            "--repositories",
+            "--permission",
+            "--installation-id",
+            "--enterprise",
+            "--api-url",
+            "--ca-bundle",
+            "--json",
+        ):
+            assert option in result.stdout
+
+
+def test_create_prints_only_the_token(emulator: GitHubEmulator, app: App, key_file: str, app_key_pem: str) -> None:
+    result = cli(
+        "create",
+        "--app-id",
+        str(app.id),
+        "--private-key-file",
+        key_file,
+        "--owner",
+        "octo-org",
+        "--repositories",
+        "app",
+        "--permission",
+        "contents=read",
+        "--api-url",
+        emulator.url,
+    )
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip()
+    assert result.stdout == token + "\n"
+    assert emulator.tokens[token].permissions == {"contents": "read"}
+    assert emulator.tokens[token].repositories == ["app"]
+    assert_quiet_about_secrets(result, app_key_pem, token)
+
+
+def test_create_json_with_key_from_environment(emulator: GitHubEmulator, app: App, app_key_pem: str) -> None:
+    result = cli(
+        "create",
+        "--client-id",
+        app.client_id,
+        "--owner",
+        "octocat",
+        "--json",
+        "--permission",
+        "metadata=read",
+        env={"GITHUB_APP_PRIVATE_KEY": app_key_pem, "GITHUB_API_URL": emulator.url},
+    )
+    assert result.returncode == 0, result.stderr
+    details = json.loads(result.stdout)
+    assert set(details) == {"token", "expires_at", "installation_id", "app_slug", "permissions", "repositories"}
+    assert details["app_slug"] == "token-minter" and details["permissions"] == {"metadata": "read"}
+    assert details["token"] in emulator.tokens
+
+
+def test_create_with_key_on_standard_input(emulator: GitHubEmulator, app: App, app_key_pem: str) -> None:
+    result = cli(
+        "create",
+        "--client-id",
+        app.client_id,
+        "--private-key-file",
+        "-",
+        "--owner",
+        "octocat",
+        "--api-url",
+        emulator.url,
+        stdin=app_key_pem,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() in emulator.tokens
+
+
+def test_input_errors_exit_2(emulator: GitHubEmulator, app: App, key_file: str) -> None:
+    result = cli("create", "--client-id", app.client_id, "--owner", "octocat", "--api-url", emulator.url)
+    assert result.returncode == 2 and result.stderr.startswith("error: No private key")
+    result = cli(
+        "create",
+        "--client-id",
+        app.client_id,
+        "--private-key-file",
+        key_file,
+        "--owner",
+        "octocat",
+        "--permission",
+        "contents=root",
+        "--api-url",
+        emulator.url,
+    )
+    assert result.returncode == 2 and "'permission-contents' must be one of: read, write" in result.stderr
+    result = cli("create", "--client-id", app.client_id, "--private-key-file", key_file, "--api-url", emulator.url)
+    assert result.returncode == 2 and "GITHUB_REPOSITORY is not set" in result.stderr
+    assert emulator.exchanges == []
+    assert cli("create", "--bogus").returncode == 2  # argparse's usage error
+
+
+def test_github_refusal_exits_3(emulator: GitHubEmulator, app: App, key_file: str) -> None:
+    result = cli(
+        "create",
+        "--client-id",
+        app.client_id,
+        "--private-key-file",
+        key_file,
+        "--repositories",
+        "secret",
+        "--owner",
+        "stranger-org",
+        "--api-url",
+        emulator.url,
+    )
+    assert result.returncode == 3
+    assert result.stderr.count("\n") == 1 and "not installed on the repository 'stranger-org/secret'" in result.stderr
+
+
+def test_unreachable_github_exits_4(app: App, key_file: str) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = cli(
+        "create",
+        "--client-id",
+        app.client_id,
+        "--private-key-file",
+        key_file,
+        "--owner",
+        "octocat",
+        "--api-url",
+        f"http://127.0.0.1:{port}",
+    )
+    assert result.returncode == 4 and "Could not reach GitHub" in result.stderr
+
+
+def test_revoke(emulator: GitHubEmulator, app: App, key_file: str) -> None:
+    token = cli(
+        "create",
+        "--app-id",
+        str(app.id),
+        "--private-key-file",
+        key_file,
+        "--owner",
+        "octocat",
+        "--api-url",
+        emulator.url,
+    ).stdout.strip()
+    result = cli("revoke", "--api-url", emulator.url, env={"GITHUB_APP_TOKEN": token})
+    assert result.returncode == 0 and result.stdout == "revoked\n"
+    assert emulator.tokens[token].revoked
+    again = cli("revoke", "--api-url", emulator.url, stdin=token + "\n")
+    assert again.returncode == 3 and "HTTP 401: Bad credentials" in again.stderr
+    assert token not in again.stderr
+
+
+def test_installations(emulator: GitHubEmulator, app: App, key_file: str, app_key_pem: str) -> None:
+    result = cli(
+        "installations", "--client-id", app.client_id, "--private-key-file", key_file, "--api-url", emulator.url
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["ID", "ACCOUNT", "TYPE", "REPOSITORIES"]
+    rows = {line.split()[1]: line.split() for line in lines[1:]}
+    assert rows["octo-org"][2:] == ["Organization", "selected"]
+    assert rows["octocat"][2:] == ["User", "all"]
+    assert rows["octo-enterprise"][2] == "Enterprise"
+    as_json = json.loads(
+        cli(
+            "installations",
+            "--client-id",
+            app.client_id,
+            "--private-key-file",
+            key_file,
+            "--api-url",
+            emulator.url,
+            "--json",
+        ).stdout
+    )
+    assert {item["account_login"] for item in as_json} == {"octo-org", "octocat", "octo-enterprise"}
+    assert_quiet_about_secrets(result, app_key_pem)
