@@ -232,3 +232,9 @@ def test_installations(emulator: GitHubEmulator, app: App, key_file: str, app_ke
     )
     assert {item["account_login"] for item in as_json} == {"octo-org", "octocat", "octo-enterprise"}
     assert_quiet_about_secrets(result, app_key_pem)
+
+
+def test_readme_shows_the_real_help() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    shown = readme.split("$ github-app-token --help\n", 1)[1].split("```", 1)[0]
+    assert cli("--help", env={"COLUMNS": "100"}).stdout == shown
