@@ -31,6 +31,23 @@ def cli(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> subpr
     )
 
 
+def as_app(
+    command: str, app: App, key_file: str, api_url: str, *options: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """``github-app-token COMMAND`` as the app (client ID, key from a file) against ``api_url``."""
+    return cli(
+        command,
+        "--client-id",
+        app.client_id,
+        "--private-key-file",
+        key_file,
+        "--api-url",
+        api_url,
+        *options,
+        stdin=stdin,
+    )
+
+
 @pytest.fixture
 def key_file(tmp_path: Path, app_key_pem: str) -> str:
     path = tmp_path / "app.pem"
@@ -112,59 +129,24 @@ def test_create_json_with_key_from_environment(emulator: GitHubEmulator, app: Ap
 
 
 def test_create_with_key_on_standard_input(emulator: GitHubEmulator, app: App, app_key_pem: str) -> None:
-    result = cli(
-        "create",
-        "--client-id",
-        app.client_id,
-        "--private-key-file",
-        "-",
-        "--owner",
-        "octocat",
-        "--api-url",
-        emulator.url,
-        stdin=app_key_pem,
-    )
+    result = as_app("create", app, "-", emulator.url, "--owner", "octocat", stdin=app_key_pem)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() in emulator.tokens
 
 
 def test_input_errors_exit_2(emulator: GitHubEmulator, app: App, key_file: str) -> None:
     result = cli("create", "--client-id", app.client_id, "--owner", "octocat", "--api-url", emulator.url)
-    assert result.returncode == 2 and result.stderr.startswith("error: No private key")
-    result = cli(
-        "create",
-        "--client-id",
-        app.client_id,
-        "--private-key-file",
-        key_file,
-        "--owner",
-        "octocat",
-        "--permission",
-        "contents=root",
-        "--api-url",
-        emulator.url,
-    )
+    assert result.returncode == 2 and result.stderr.startswith("error: No private key")  # none given
+    result = as_app("create", app, key_file, emulator.url, "--owner", "octocat", "--permission", "contents=root")
     assert result.returncode == 2 and "'permission-contents' must be one of: read, write" in result.stderr
-    result = cli("create", "--client-id", app.client_id, "--private-key-file", key_file, "--api-url", emulator.url)
+    result = as_app("create", app, key_file, emulator.url)
     assert result.returncode == 2 and "GITHUB_REPOSITORY is not set" in result.stderr
     assert emulator.exchanges == []
     assert cli("create", "--bogus").returncode == 2  # argparse's usage error
 
 
 def test_github_refusal_exits_3(emulator: GitHubEmulator, app: App, key_file: str) -> None:
-    result = cli(
-        "create",
-        "--client-id",
-        app.client_id,
-        "--private-key-file",
-        key_file,
-        "--repositories",
-        "secret",
-        "--owner",
-        "stranger-org",
-        "--api-url",
-        emulator.url,
-    )
+    result = as_app("create", app, key_file, emulator.url, "--repositories", "secret", "--owner", "stranger-org")
     assert result.returncode == 3
     assert result.stderr.count("\n") == 1 and "not installed on the repository 'stranger-org/secret'" in result.stderr
 
@@ -173,32 +155,12 @@ def test_unreachable_github_exits_4(app: App, key_file: str) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    result = cli(
-        "create",
-        "--client-id",
-        app.client_id,
-        "--private-key-file",
-        key_file,
-        "--owner",
-        "octocat",
-        "--api-url",
-        f"http://127.0.0.1:{port}",
-    )
+    result = as_app("create", app, key_file, f"http://127.0.0.1:{port}", "--owner", "octocat")
     assert result.returncode == 4 and "Could not reach GitHub" in result.stderr
 
 
 def test_revoke(emulator: GitHubEmulator, app: App, key_file: str) -> None:
-    token = cli(
-        "create",
-        "--app-id",
-        str(app.id),
-        "--private-key-file",
-        key_file,
-        "--owner",
-        "octocat",
-        "--api-url",
-        emulator.url,
-    ).stdout.strip()
+    token = as_app("create", app, key_file, emulator.url, "--owner", "octocat").stdout.strip()
     result = cli("revoke", "--api-url", emulator.url, env={"GITHUB_APP_TOKEN": token})
     assert result.returncode == 0 and result.stdout == "revoked\n"
     assert emulator.tokens[token].revoked
@@ -208,9 +170,7 @@ def test_revoke(emulator: GitHubEmulator, app: App, key_file: str) -> None:
 
 
 def test_installations(emulator: GitHubEmulator, app: App, key_file: str, app_key_pem: str) -> None:
-    result = cli(
-        "installations", "--client-id", app.client_id, "--private-key-file", key_file, "--api-url", emulator.url
-    )
+    result = as_app("installations", app, key_file, emulator.url)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["ID", "ACCOUNT", "TYPE", "REPOSITORIES"]
@@ -218,18 +178,7 @@ def test_installations(emulator: GitHubEmulator, app: App, key_file: str, app_ke
     assert rows["octo-org"][2:] == ["Organization", "selected"]
     assert rows["octocat"][2:] == ["User", "all"]
     assert rows["octo-enterprise"][2] == "Enterprise"
-    as_json = json.loads(
-        cli(
-            "installations",
-            "--client-id",
-            app.client_id,
-            "--private-key-file",
-            key_file,
-            "--api-url",
-            emulator.url,
-            "--json",
-        ).stdout
-    )
+    as_json = json.loads(as_app("installations", app, key_file, emulator.url, "--json").stdout)
     assert {item["account_login"] for item in as_json} == {"octo-org", "octocat", "octo-enterprise"}
     assert_quiet_about_secrets(result, app_key_pem)
 

@@ -47,6 +47,15 @@ def _add_api_options(parser: argparse.ArgumentParser) -> None:
     api.add_argument("--ca-bundle", metavar="PATH", help="CA certificates (PEM) for a private CA")
 
 
+def _command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str, description: str
+) -> argparse.ArgumentParser:
+    """A subcommand with the shared epilog (exit codes, where the key comes from)."""
+    return commands.add_parser(
+        name, help=summary, description=description, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="github-app-token",
@@ -57,12 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    create = commands.add_parser(
+    create = _command(
+        commands,
         "create",
-        help="create an installation access token and print it",
-        description="Create an installation access token (valid for one hour) and print it on standard output.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "create an installation access token and print it",
+        "Create an installation access token (valid for one hour) and print it on standard output.",
     )
     _add_app_options(create)
     scope = create.add_argument_group("what the token covers (as the action's inputs)")
@@ -80,12 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_api_options(create)
     create.add_argument("--json", action="store_true", help="print a JSON object with the token and its details")
 
-    revoke = commands.add_parser(
+    revoke = _command(
+        commands,
         "revoke",
-        help="revoke an installation access token",
-        description="Revoke an installation access token (DELETE /installation/token).",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "revoke an installation access token",
+        "Revoke an installation access token (DELETE /installation/token).",
     )
     revoke.add_argument(
         "--token-env",
@@ -95,12 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_api_options(revoke)
 
-    installations = commands.add_parser(
+    installations = _command(
+        commands,
         "installations",
-        help="list the app's installations",
-        description="List the app's installations: id, account, account type and repository selection.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "list the app's installations",
+        "List the app's installations: id, account, account type and repository selection.",
     )
     _add_app_options(installations)
     _add_api_options(installations)

@@ -76,6 +76,18 @@ class InstallationToken(NamedTuple):
         return f"InstallationToken(token='***', expires_at={self.expires_at!r})"
 
 
+def unreadable(method: str, path: str, status: int, reason: str) -> GitHubAPIError:
+    """The error for a response with a success status whose body is not what GitHub sends."""
+    return GitHubAPIError(
+        messages.BAD_RESPONSE.format(method=method, path=path, reason=reason),
+        status=status,
+        github_message=reason,
+        documentation_url=None,
+        method=method,
+        path=path,
+    )
+
+
 def _github_message(response: requests.Response) -> tuple[str, str | None]:
     """Return GitHub's error ``message`` and ``documentation_url`` (or the HTTP reason)."""
     try:
@@ -204,14 +216,7 @@ class GitHubAPI:
         except ValueError:
             data = None
         if not isinstance(data, dict):
-            raise GitHubAPIError(
-                messages.BAD_RESPONSE.format(method=method, path=path, reason="not a JSON object"),
-                status=response.status_code,
-                github_message="invalid JSON",
-                documentation_url=None,
-                method=method,
-                path=path,
-            )
+            raise unreadable(method, path, response.status_code, "not a JSON object")
         return data
 
     def _app_request(self, method: str, path: str, auth: AppAuth, expected: int, body: Any = None) -> dict[str, Any]:
@@ -242,14 +247,7 @@ class GitHubAPI:
                 raise self._error(response, "GET", "/app/installations")
             page = response.json()
             if not isinstance(page, list):
-                raise GitHubAPIError(
-                    messages.BAD_RESPONSE.format(method="GET", path="/app/installations", reason="not a list"),
-                    status=200,
-                    github_message="invalid list",
-                    documentation_url=None,
-                    method="GET",
-                    path="/app/installations",
-                )
+                raise unreadable("GET", "/app/installations", 200, "not a list")
             for item in page:
                 account = item.get("account") or {}
                 found.append(
@@ -287,14 +285,7 @@ class GitHubAPI:
                 repository_selection=str(data.get("repository_selection") or ""),
             )
         except (KeyError, TypeError, ValueError, AttributeError):
-            raise GitHubAPIError(
-                messages.BAD_RESPONSE.format(method="GET", path=path, reason="no installation id"),
-                status=200,
-                github_message="invalid installation",
-                documentation_url=None,
-                method="GET",
-                path=path,
-            ) from None
+            raise unreadable("GET", path, 200, "no installation id") from None
 
     def create_installation_token(
         self, installation_id: int, auth: AppAuth, body: dict[str, object]
@@ -308,14 +299,7 @@ class GitHubAPI:
         data = self._app_request("POST", path, auth, 201, body or None)
         token, expires_at = data.get("token"), data.get("expires_at")
         if not isinstance(token, str) or not token or not isinstance(expires_at, str):
-            raise GitHubAPIError(
-                messages.BAD_RESPONSE.format(method="POST", path=path, reason="no token in it"),
-                status=201,
-                github_message="invalid token response",
-                documentation_url=None,
-                method="POST",
-                path=path,
-            )
+            raise unreadable("POST", path, 201, "no token in it")
         repositories = data.get("repositories")
         names = (
             tuple(str(repo.get("name")) for repo in repositories if isinstance(repo, dict))
@@ -339,14 +323,7 @@ class GitHubAPI:
             raise self._error(response, "GET", path)
         user_id = self._json(response, "GET", path).get("id")
         if not isinstance(user_id, int):
-            raise GitHubAPIError(
-                messages.BAD_RESPONSE.format(method="GET", path=path, reason="no user id"),
-                status=200,
-                github_message="invalid user",
-                documentation_url=None,
-                method="GET",
-                path=path,
-            )
+            raise unreadable("GET", path, 200, "no user id")
         return user_id
 
     def revoke_installation_token(self, token: str) -> None:
