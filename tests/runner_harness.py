@@ -234,7 +234,7 @@ class Job:
 
         def read(key: str) -> str:
             path = self._host(full[key]) if full.get(key) else None
-            return path.read_text() if path is not None and path.exists() else ""
+            return path.read_text() if path is not None and path.is_file() else ""
 
         return StepResult(
             stage,

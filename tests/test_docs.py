@@ -106,6 +106,8 @@ NOT_ERRORS = {
     "POST_EXPIRED",
     "POST_REVOKED",
     "POST_EXPIRED_OR_REVOKED",
+    "DISCARDED",  # info lines, after an error that has its own entry
+    "DISCARD_FAILED",
 }
 
 

@@ -540,3 +540,21 @@ def test_step_summary(run_job: RunJob, emulator: GitHubEmulator) -> None:
     assert "| Permissions | contents=read |" in summary
     assert run.main.outputs["expires-at"] in summary
     assert run.main.outputs["token"] not in summary
+
+
+def test_failure_after_creation_revokes_the_token(run_job: RunJob, emulator: GitHubEmulator, tmp_path: Path) -> None:
+    unwritable = tmp_path / "a-directory"
+    unwritable.mkdir()
+    run = run_job(env={"GITHUB_OUTPUT": str(unwritable)}, post=False)
+    assert_failed_cleanly(run.main, "Could not write the step's outputs to the file named by GITHUB_OUTPUT")
+    token = only_token(emulator)
+    assert emulator.tokens[token].revoked
+    assert "the token was revoked at once" in run.main.stdout
+    assert run.main.commands("add-mask") == [token]
+
+
+def test_inputs_repr_hides_the_key(app_key_pem: str) -> None:
+    from github_app_token.inputs import parse_main_inputs
+
+    parsed = parse_main_inputs({"INPUT_APP-ID": "1", "INPUT_PRIVATE-KEY": app_key_pem, "GITHUB_REPOSITORY": "o/r"})
+    assert "PRIVATE" not in repr(parsed) and app_key_pem.splitlines()[1] not in repr(parsed)

@@ -304,6 +304,9 @@ class MainInputs(NamedTuple):
     installation_id: int | None = None
     bot_identity: bool = False
 
+    def __repr__(self) -> str:  # never show the private key
+        return f"MainInputs(issuer={self.issuer!r}, scope={self.scope!r}, api_url={self.api_url!r})"
+
 
 def parse_issuer(env: Mapping[str, str]) -> tuple[str, str]:
     """Return ``(issuer, input name)``: ``client-id`` when set, else ``app-id``."""

@@ -28,16 +28,21 @@ def server_url(env: Mapping[str, str], api_url: str) -> str:
     return f"{parts.scheme}://{host}"
 
 
+def unauthorized(error: GitHubAPIError, inputs: MainInputs) -> GitHubAPIError:
+    """A 401 for the app JWT: the ID and the key do not belong together (names the ID used)."""
+    return error.explained(
+        messages.UNAUTHORIZED.format(
+            github_message=error.github_message, issuer_input=inputs.issuer_input, issuer=inputs.issuer
+        )
+    )
+
+
 def explain_lookup_failure(
     error: GitHubAPIError, inputs: MainInputs, api: GitHubAPI, auth: AppAuth, env: Mapping[str, str]
 ) -> GitHubAPIError:
     """Turn a failed installation lookup into the message that says how to fix it."""
     if error.status == 401:
-        return error.explained(
-            messages.UNAUTHORIZED.format(
-                github_message=error.github_message, issuer_input=inputs.issuer_input, issuer=inputs.issuer
-            )
-        )
+        return unauthorized(error, inputs)
     if error.status != 404:
         return error
     target = inputs.scope.target
@@ -59,11 +64,7 @@ def explain_lookup_failure(
 def explain_create_failure(error: GitHubAPIError, inputs: MainInputs) -> GitHubAPIError:
     """Turn a refused token creation into a message that repeats what was asked for."""
     if error.status == 401:
-        return error.explained(
-            messages.UNAUTHORIZED.format(
-                github_message=error.github_message, issuer_input=inputs.issuer_input, issuer=inputs.issuer
-            )
-        )
+        return unauthorized(error, inputs)
     if error.status == 404 and inputs.installation_id is not None:
         return error.explained(messages.INSTALLATION_ID_NOT_FOUND.format(installation_id=inputs.installation_id))
     if error.status not in (403, 404, 422):
@@ -127,8 +128,10 @@ def run(env: Mapping[str, str], log: runner.Log | None = None) -> int:
 
     On failure prints exactly one ``::error::`` line and returns 1.
     """
-    log = log or runner.Log(debug_enabled=env.get("RUNNER_DEBUG") == "1")
+    log = log or runner.Log()
     api: GitHubAPI | None = None
+    token: InstallationToken | None = None
+    handed_over = False  # True once the post step (or the user) is responsible for the token
     try:
         inputs = parse_main_inputs(env)
         runner.require_file_commands(env, "GITHUB_OUTPUT", *(() if inputs.skip_token_revoke else ("GITHUB_STATE",)))
@@ -142,22 +145,38 @@ def run(env: Mapping[str, str], log: runner.Log | None = None) -> int:
         installation, token = create_token(inputs, api, auth, env)
 
         log.add_mask(token.token)  # before the token goes anywhere else
-        bot = bot_identity(inputs, api, installation, token, log) if inputs.bot_identity else None
-        bot = bot or report.BotIdentity.of(installation.app_slug, None)
+        if inputs.bot_identity:
+            bot = bot_identity(inputs, api, installation, token, log)
+        else:
+            bot = report.BotIdentity.of(installation.app_slug, None)
         runner.set_outputs(env, report.outputs(installation, token, bot))
         if not inputs.skip_token_revoke:
             # GitHub's clock offset lets the post step judge expiry on GitHub's time.
             offset = str(round(api.server_offset))
             runner.save_state(env, {"token": token.token, "expires-at": token.expires_at, "clock-offset": offset})
+        handed_over = True
         log.info(report.summary_line(installation, token))
         runner.append_summary(env, report.step_summary(installation, token))
-        return 0
     except ActionError as error:
-        log.error(str(error))
-        return 1
+        message = str(error)
     except Exception as error:  # noqa: BLE001 - the one exit path for bugs; no traceback, no secret
-        log.error(messages.UNEXPECTED.format(kind=type(error).__name__))
-        return 1
+        message = messages.UNEXPECTED.format(kind=type(error).__name__)
+    else:
+        return 0
     finally:
         if api is not None:
+            if token is not None and not handed_over:
+                discard(api, token.token, log)
             api.close()
+    log.error(message)
+    return 1
+
+
+def discard(api: GitHubAPI, token: str, log: runner.Log) -> None:
+    """Revoke a token the step failed to hand over (nobody could use or revoke it otherwise)."""
+    try:
+        api.revoke_installation_token(token)
+    except ActionError:
+        log.info(messages.DISCARD_FAILED)
+    else:
+        log.info(messages.DISCARDED)

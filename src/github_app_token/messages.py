@@ -134,6 +134,9 @@ BOT_LOOKUP_FAILED = (
     "Could not look up the app's bot user '{login}' ({reason}); the bot-user-id and bot-email outputs are empty."
 )
 
+DISCARDED = "The step failed after the token was created, so the token was revoked at once."
+DISCARD_FAILED = "The step failed after the token was created, and revoking it failed too; it expires within the hour."
+
 # --- Post step ------------------------------------------------------------------------
 POST_SKIPPED = "'skip-token-revoke' is true: the token was not revoked; it expires at {expires_at}."
 POST_NO_TOKEN = "No token was saved by the main step, so there is nothing to revoke."  # noqa: S105 - a message, not a password

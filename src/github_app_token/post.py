@@ -50,7 +50,7 @@ def github_now(clock_offset: str) -> datetime.datetime:
 
 def run(env: Mapping[str, str], log: runner.Log | None = None) -> int:
     """Run the post step with the runner's environment ``env``; always returns 0."""
-    log = log or runner.Log(debug_enabled=env.get("RUNNER_DEBUG") == "1")
+    log = log or runner.Log()
     token = runner.get_state(env, "token")
     expires_at = runner.get_state(env, "expires-at") or "an unknown time"
     try:

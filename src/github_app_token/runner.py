@@ -16,13 +16,17 @@ import sys
 from collections.abc import Mapping
 from typing import TextIO
 
-from .errors import InputError
+from .errors import ActionError, InputError
 
 #: Message shown when a file command's environment variable is missing.
 MISSING_FILE_COMMAND = (
     "{variable} is not set, so the step's {what} cannot be written. This action must run as a "
     "step of a GitHub Actions job; outside Actions, use the github-app-token command-line tool."
 )
+
+
+#: Message shown when a file command cannot be written.
+FILE_COMMAND_FAILED = "Could not write the step's {what} to the file named by {variable} ({reason})."
 
 
 def escape_data(value: str) -> str:
@@ -48,9 +52,8 @@ class Log:
     later line, whatever the buffering of the pipe.
     """
 
-    def __init__(self, stream: TextIO | None = None, *, debug_enabled: bool = False) -> None:
+    def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream if stream is not None else sys.stdout
-        self.debug_enabled = debug_enabled
 
     def _write(self, line: str) -> None:
         self._stream.write(line + "\n")
@@ -67,7 +70,7 @@ class Log:
         self._write(format_command("add-mask", secret))
 
     def debug(self, message: str) -> None:
-        """A line shown only with step debug logging on (``RUNNER_DEBUG=1``)."""
+        """A line the runner shows only with step debug logging on (``RUNNER_DEBUG=1``)."""
         self._write(format_command("debug", message))
 
     def warning(self, message: str, *, title: str = "") -> None:
@@ -93,8 +96,12 @@ def _append(env: Mapping[str, str], variable: str, what: str, text: str) -> None
     path = env.get(variable, "")
     if not path:
         raise InputError(MISSING_FILE_COMMAND.format(variable=variable, what=what))
-    with open(path, "a", encoding="utf-8", newline="\n") as handle:
-        handle.write(text)
+    try:
+        with open(path, "a", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise ActionError(FILE_COMMAND_FAILED.format(what=what, variable=variable, reason=reason)) from None
 
 
 def require_file_commands(env: Mapping[str, str], *variables: str) -> None:
