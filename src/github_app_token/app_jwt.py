@@ -8,7 +8,6 @@ drift), ``exp`` no more than 10 minutes after GitHub's clock.
 from __future__ import annotations
 
 import time
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 import jwt
@@ -25,8 +24,8 @@ LIFETIME = 540
 class AppAuth:
     """Signs app JWTs for one GitHub App, on a clock that can be corrected.
 
-    ``clock_offset`` (seconds, added to the local UTC clock) is 0 until
-    :meth:`correct_clock` learns GitHub's time from a response's ``Date`` header.
+    ``clock_offset`` (seconds, added to the local UTC clock) is 0 until the client learns
+    GitHub's time from a response's ``Date`` header (after a 401 about the JWT's times).
     """
 
     def __init__(self, issuer: str, private_key: RSAPrivateKey) -> None:
@@ -42,15 +41,3 @@ class AppAuth:
         current = int((time.time() if now is None else now) + self.clock_offset)
         claims = {"iat": current - IAT_BACKDATE, "exp": current + LIFETIME, "iss": self.issuer}
         return jwt.encode(claims, self._private_key, algorithm="RS256")
-
-    def correct_clock(self, date_header: str, now: float | None = None) -> bool:
-        """Set ``clock_offset`` from an HTTP ``Date`` header (RFC 7231, UTC).
-
-        Returns True when the header was readable, False otherwise (offset unchanged).
-        """
-        try:
-            server = parsedate_to_datetime(date_header).timestamp()
-        except (TypeError, ValueError, IndexError):
-            return False
-        self.clock_offset = server - (time.time() if now is None else now)
-        return True

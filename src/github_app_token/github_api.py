@@ -9,7 +9,6 @@ description (``data/github-api/operations.json``).
 
 from __future__ import annotations
 
-import contextlib
 import time
 import urllib.parse
 from email.utils import parsedate_to_datetime
@@ -74,6 +73,14 @@ class InstallationToken(NamedTuple):
 
     def __repr__(self) -> str:  # never show the token
         return f"InstallationToken(token='***', expires_at={self.expires_at!r})"
+
+
+def clock_offset(date_header: str) -> float | None:
+    """GitHub's clock minus ours, in seconds, from an HTTP ``Date`` header (None if unreadable)."""
+    try:
+        return parsedate_to_datetime(date_header).timestamp() - time.time()
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def unreadable(method: str, path: str, status: int, reason: str) -> GitHubAPIError:
@@ -180,8 +187,9 @@ class GitHubAPI:
         raise NetworkError(messages.NETWORK_ERROR.format(url=self.base_url, reason=reason))
 
     def _observe_clock(self, date_header: str) -> None:
-        with contextlib.suppress(TypeError, ValueError, IndexError):
-            self.server_offset = parsedate_to_datetime(date_header).timestamp() - time.time()
+        offset = clock_offset(date_header)
+        if offset is not None:
+            self.server_offset = offset
 
     def _describe(self, error: requests.exceptions.ConnectionError) -> str:
         """Name the root cause of a failed connection in a few words (no URL, no headers)."""
@@ -224,8 +232,9 @@ class GitHubAPI:
         response = self._send(method, path, f"Bearer {auth.jwt()}", body)
         if response.status_code == 401:
             github_message, _ = _github_message(response)
-            date = response.headers.get("Date", "")
-            if github_message.startswith(CLOCK_MESSAGES) and auth.correct_clock(date):
+            offset = clock_offset(response.headers.get("Date", ""))
+            if github_message.startswith(CLOCK_MESSAGES) and offset is not None:
+                auth.clock_offset = offset  # sign on GitHub's clock from now on
                 response = self._send(method, path, f"Bearer {auth.jwt()}", body)
         if response.status_code != expected:
             raise self._error(response, method, path)
