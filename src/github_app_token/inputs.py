@@ -190,7 +190,7 @@ def parse_permissions(env: Mapping[str, str]) -> dict[str, str]:
                 )
             )
         permissions[name] = level
-    return dict(sorted(permissions.items(), key=lambda item: list(PERMISSION_LEVELS).index(item[0])))
+    return {name: permissions[name] for name in PERMISSION_LEVELS if name in permissions}  # API order
 
 
 class InstallationTarget(NamedTuple):

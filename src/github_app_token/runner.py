@@ -92,34 +92,42 @@ def _heredoc(name: str, value: str) -> str:
     return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
 
 
-def _append(env: Mapping[str, str], variable: str, what: str, text: str) -> None:
+#: What each file command carries, for messages.
+_WHAT = {"GITHUB_OUTPUT": "outputs", "GITHUB_STATE": "state", "GITHUB_STEP_SUMMARY": "step summary"}
+
+
+def _file(env: Mapping[str, str], variable: str) -> str:
+    """The path in ``variable``; raises :class:`InputError` when the runner did not set it."""
     path = env.get(variable, "")
     if not path:
-        raise InputError(MISSING_FILE_COMMAND.format(variable=variable, what=what))
+        raise InputError(MISSING_FILE_COMMAND.format(variable=variable, what=_WHAT[variable]))
+    return path
+
+
+def _append(env: Mapping[str, str], variable: str, text: str) -> None:
+    path = _file(env, variable)
     try:
         with open(path, "a", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
     except OSError as error:
         reason = error.strerror or type(error).__name__
-        raise ActionError(FILE_COMMAND_FAILED.format(what=what, variable=variable, reason=reason)) from None
+        raise ActionError(FILE_COMMAND_FAILED.format(what=_WHAT[variable], variable=variable, reason=reason)) from None
 
 
 def require_file_commands(env: Mapping[str, str], *variables: str) -> None:
     """Raise :class:`InputError` unless each named file-command variable is set."""
     for variable in variables:
-        if not env.get(variable, ""):
-            what = {"GITHUB_OUTPUT": "outputs", "GITHUB_STATE": "state"}.get(variable, "data")
-            raise InputError(MISSING_FILE_COMMAND.format(variable=variable, what=what))
+        _file(env, variable)
 
 
 def set_outputs(env: Mapping[str, str], outputs: Mapping[str, str]) -> None:
     """Append step outputs to ``$GITHUB_OUTPUT`` (heredoc form, random delimiter)."""
-    _append(env, "GITHUB_OUTPUT", "outputs", "".join(_heredoc(k, v) for k, v in outputs.items()))
+    _append(env, "GITHUB_OUTPUT", "".join(_heredoc(k, v) for k, v in outputs.items()))
 
 
 def save_state(env: Mapping[str, str], state: Mapping[str, str]) -> None:
     """Append values to ``$GITHUB_STATE``; the post step reads them as ``STATE_<name>``."""
-    _append(env, "GITHUB_STATE", "state", "".join(_heredoc(k, v) for k, v in state.items()))
+    _append(env, "GITHUB_STATE", "".join(_heredoc(k, v) for k, v in state.items()))
 
 
 def get_state(env: Mapping[str, str], name: str) -> str:
@@ -130,4 +138,4 @@ def get_state(env: Mapping[str, str], name: str) -> str:
 def append_summary(env: Mapping[str, str], markdown: str) -> None:
     """Append Markdown to ``$GITHUB_STEP_SUMMARY`` (silently skipped when unset)."""
     if env.get("GITHUB_STEP_SUMMARY", ""):
-        _append(env, "GITHUB_STEP_SUMMARY", "step summary", markdown)
+        _append(env, "GITHUB_STEP_SUMMARY", markdown)
