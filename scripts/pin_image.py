@@ -19,14 +19,19 @@ REFERENCE = re.compile(r"[a-z0-9][a-z0-9._/-]*(?::[0-9]+)?(?:/[a-z0-9._-]+)*@sha
 IMAGE_LINE = re.compile(r"^(  image: ).*$", re.MULTILINE)
 
 
+def set_image(text: str, image: str) -> str:
+    """Return action.yml's text with ``runs.image`` set to ``image`` (``Dockerfile`` or ``docker://...``)."""
+    new, count = IMAGE_LINE.subn(lambda m: m.group(1) + image, text)
+    if count != 1:
+        raise ValueError("action.yml must have exactly one 'image:' line under 'runs:'")
+    return new
+
+
 def pin(text: str, reference: str) -> str:
     """Return action.yml's text with ``runs.image`` set to ``docker://reference``."""
     if not REFERENCE.fullmatch(reference):
         raise ValueError(f"not an image reference pinned by digest: {reference!r}")
-    new, count = IMAGE_LINE.subn(lambda m: m.group(1) + "docker://" + reference, text)
-    if count != 1:
-        raise ValueError("action.yml must have exactly one 'image:' line under 'runs:'")
-    return new
+    return set_image(text, "docker://" + reference)
 
 
 def main(argv: list[str]) -> int:

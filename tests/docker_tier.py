@@ -1,0 +1,102 @@
+"""The Docker engine, the stand-in base image and the action's image, for the container tiers.
+
+Opt-in: these fixtures skip unless ``CI=true`` (as in ``.ci/run``) or ``CONTAINER_TESTS=1``.
+A Docker engine is started when none is running (and stopped afterwards), a local stand-in
+for the base image is made (``tests/container/make-base-image.sh``; no registry is
+reachable here), and the Dockerfile is built with ``--build-arg BASE_IMAGE=<stand-in>``.
+Where the real base image can be pulled, ``CONTAINER_BASE_IMAGE`` names it instead.
+The fixtures are registered in ``tests/conftest.py`` so that every tier shares one engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.runner_harness import ROOT
+
+RECIPE = ROOT / "tests" / "container" / "make-base-image.sh"
+IMAGE = "github-app-token:test"
+
+
+def _enabled() -> bool:
+    return os.environ.get("CI") == "true" or os.environ.get("CONTAINER_TESTS") == "1"
+
+
+def docker(*args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout, check=check)
+
+
+def _engine_up() -> bool:
+    try:
+        return docker("info", timeout=20, check=False).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.fixture(scope="session")
+def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    if not _enabled():
+        pytest.skip("container tier is opt-in: set CONTAINER_TESTS=1 (CI=true turns it on)")
+    if shutil.which("docker") is None:
+        pytest.skip("no docker client on PATH (install Debian's docker.io)")
+    started = None
+    if not _engine_up():
+        if shutil.which("dockerd") is None or os.geteuid() != 0:
+            pytest.skip("no Docker engine is running, and dockerd cannot be started here (needs root)")
+        log = tmp_path_factory.mktemp("dockerd") / "dockerd.log"
+        for driver in ("overlay2", "vfs"):
+            with log.open("w") as handle:
+                started = subprocess.Popen(
+                    ["dockerd", "--iptables=false", "--ip6tables=false", "--bridge=none", f"--storage-driver={driver}"],
+                    stdout=handle,
+                    stderr=subprocess.STDOUT,
+                )
+            deadline = time.monotonic() + 40
+            while time.monotonic() < deadline and started.poll() is None and not _engine_up():
+                time.sleep(0.5)
+            if _engine_up():
+                break
+            started.terminate()
+            started.wait(20)
+            started = None
+        else:
+            pytest.skip(f"a Docker engine could not be started here: {log.read_text()[-500:]}")
+    yield
+    if started is not None:
+        started.terminate()
+        started.wait(30)
+
+
+@pytest.fixture(scope="session")
+def base_image(docker_engine: None) -> str:
+    """The stand-in base image, or ``CONTAINER_BASE_IMAGE`` (e.g. the real one, where a registry is reachable)."""
+    given = os.environ.get("CONTAINER_BASE_IMAGE", "")
+    if given:
+        if docker("image", "inspect", given, check=False).returncode != 0:
+            docker("pull", given, timeout=900)
+        return given
+    tag = "github-app-token-base:standin-" + hashlib.sha256(RECIPE.read_bytes()).hexdigest()[:12]
+    made = subprocess.run([str(RECIPE), tag], capture_output=True, text=True, timeout=1200, check=False)
+    assert made.returncode == 0, f"stand-in base image failed:\n{made.stdout[-2000:]}\n{made.stderr[-2000:]}"
+    return tag
+
+
+@pytest.fixture(scope="session")
+def action_image(base_image: str) -> str:
+    built = subprocess.run(
+        ["docker", "build", "--network", "host", "--build-arg", f"BASE_IMAGE={base_image}", "-t", IMAGE, str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+        env={**os.environ, "DOCKER_BUILDKIT": "0"},
+    )
+    assert built.returncode == 0, f"docker build failed:\n{built.stdout[-3000:]}\n{built.stderr[-3000:]}"
+    return IMAGE
