@@ -178,3 +178,57 @@ def test_workflows_pin_actions_and_limit_permissions() -> None:
                 uses = step.get("uses", "")
                 if uses and not uses.startswith("./"):
                     assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", uses), f"{path.name}: {uses} not pinned"
+
+
+# The examples' placeholder for this action's own home (OWNER/github-app-token@v1) is the one
+# reference allowed to be pinned by tag: the README tells users to pin it by commit SHA.
+ZIZMOR_README_CONFIG = """\
+rules:
+  unpinned-uses:
+    config:
+      policies:
+        OWNER/github-app-token: ref-pin
+        "*": hash-pin
+"""
+
+
+def as_workflow(example: str, index: int) -> str | None:
+    """A README example as a whole workflow file (steps get a job around them); None for other CI systems."""
+    document = yaml.safe_load(example)
+    if not isinstance(document, dict) or not ({"jobs", "steps"} & set(document)):
+        return None
+    jobs = document.get("jobs") or {
+        "example": {"runs-on": "ubuntu-latest", "timeout-minutes": 10, "steps": document["steps"]}
+    }
+    workflow = {"name": f"example {index}", "on": "push", "permissions": {}, "jobs": jobs}
+    return yaml.safe_dump(workflow, sort_keys=False)
+
+
+def zizmor(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    found = shutil.which("zizmor") or str(Path(sys.executable).parent / "zizmor")
+    return subprocess.run([found, "--offline", "--no-progress", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_readme_examples_pass_zizmor(tmp_path: Path) -> None:
+    written = []
+    for index, example in enumerate(yaml_examples()):
+        workflow = as_workflow(example, index)
+        if workflow is not None:
+            path = tmp_path / f"example-{index}.yml"
+            path.write_text(workflow)
+            written.append(str(path))
+    assert len(written) >= 7
+    config = tmp_path / "zizmor.yml"
+    config.write_text(ZIZMOR_README_CONFIG)
+    result = zizmor("--strict-collection", "--config", str(config), *written)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stderr.count("completed") == len(written), result.stderr
+
+
+def test_zizmor_catches_an_expression_in_a_run_script(tmp_path: Path) -> None:
+    """The check above can fail: the pattern the README must not teach is reported."""
+    bad = 'steps:\n  - run: echo "${{ steps.app-token.outputs.bot-name }}"\n'
+    path = tmp_path / "bad.yml"
+    path.write_text(as_workflow(bad, 0) or "")
+    result = zizmor(str(path))
+    assert result.returncode != 0 and "template-injection" in result.stdout + result.stderr
