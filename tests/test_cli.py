@@ -169,6 +169,22 @@ def test_revoke(emulator: GitHubEmulator, app: App, key_file: str) -> None:
     assert token not in again.stderr
 
 
+def test_a_netrc_in_home_never_replaces_our_credentials(
+    emulator: GitHubEmulator, app: App, key_file: str, tmp_path: Path
+) -> None:
+    (tmp_path / ".netrc").write_text("machine 127.0.0.1 login ci-user password not-our-credential\n")
+    (tmp_path / ".netrc").chmod(0o600)
+    home = {"HOME": str(tmp_path), "GITHUB_APP_PRIVATE_KEY": Path(key_file).read_text()}
+    created = cli("create", "--client-id", app.client_id, "--owner", "octocat", "--api-url", emulator.url, env=home)
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip()
+    revoked = cli("revoke", "--api-url", emulator.url, env={**home, "GITHUB_APP_TOKEN": token})
+    assert revoked.returncode == 0, revoked.stderr
+    assert emulator.tokens[token].revoked
+    sent = [e.headers.get("Authorization", "") for e in emulator.exchanges]
+    assert len(sent) == 3 and all(value.startswith("Bearer ") for value in sent)
+
+
 def test_installations(emulator: GitHubEmulator, app: App, key_file: str, app_key_pem: str) -> None:
     result = as_app("installations", app, key_file, emulator.url)
     assert result.returncode == 0, result.stderr

@@ -1,10 +1,16 @@
 """Talk to GitHub's REST API: find the installation, create and revoke the token.
 
-One ``requests`` session (keep-alive, proxies and CA bundle from the environment,
-retries by urllib3's ``Retry``) serves every request of a stage. Each request sends
-``Accept: application/vnd.github+json``, ``X-GitHub-Api-Version: 2022-11-28`` and a
-``User-Agent`` naming this action. Operations are those of GitHub's REST API
-description (``data/github-api/operations.json``).
+One ``requests`` session (keep-alive, retries by urllib3's ``Retry``) serves every request
+of a stage. Each request sends ``Accept: application/vnd.github+json``,
+``X-GitHub-Api-Version: 2022-11-28``, a ``User-Agent`` naming this action, and exactly
+the ``Authorization`` the caller chose: the session does not trust the environment
+(``trust_env = False``), because with it requests would replace that header with
+credentials from ``~/.netrc`` or ``$NETRC``, a file other steps of the job can write
+(``HOME`` is shared by every Docker action of a job). What the environment may
+legitimately say is taken explicitly instead: proxies (``HTTPS_PROXY``, ``NO_PROXY``,
+either case, by requests' own ``get_environ_proxies``) and the CA bundle (given by the
+caller, see :func:`github_app_token.inputs.resolve_ca_bundle`). Operations are those of
+GitHub's REST API description (``data/github-api/operations.json``).
 """
 
 from __future__ import annotations
@@ -134,6 +140,8 @@ class GitHubAPI:
         # Passed with each request: an explicit bundle wins over REQUESTS_CA_BUNDLE.
         self.verify: str | bool = ca_bundle or True
         self.session = requests.Session()
+        self.session.trust_env = False  # no credentials from ~/.netrc or $NETRC, ever
+        self.proxies = requests.utils.get_environ_proxies(base_url)
         self.session.headers.update(
             {
                 "Accept": "application/vnd.github+json",
@@ -160,6 +168,7 @@ class GitHubAPI:
                 json=body,
                 timeout=self.timeout,
                 verify=self.verify,
+                proxies=self.proxies,
             )
         except requests.exceptions.SSLError:
             reason = (
