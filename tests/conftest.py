@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from tests.api_schema import problems
 from tests.docker_tier import action_image, base_image, docker_engine
 from tests.github_emulator import App, GitHubEmulator, default_world, generate_private_key, pem_pkcs1
-from tests.runner_harness import Job, StepResult, assert_no_leaks, jwts_seen
+from tests.runner_harness import Job, StepResult, assert_no_leaks, assert_only_our_commands, jwts_seen
 
 __all__ = ["action_image", "base_image", "docker_engine"]  # fixtures shared by the container tiers
 
@@ -59,7 +59,8 @@ def run_job(tmp_path: Path, emulator: GitHubEmulator, app_key_pem: str) -> Calla
 
     ``inputs`` default to the app's client ID and PKCS#1 key; pass ``post=False`` to
     stop after main, ``state`` to override the state given to post, ``env`` for extra
-    variables of both stages, ``api_url`` to aim at another server.
+    variables of both stages, ``api_url`` to aim at another server, ``args`` for ``runs.args``
+    (passed to both stages, as the runner does).
     """
 
     def run(
@@ -71,19 +72,21 @@ def run_job(tmp_path: Path, emulator: GitHubEmulator, app_key_pem: str) -> Calla
         api_url: str | None = None,
         repository: str = "octo-org/app",
         key_pem: str | None = None,
+        args: list[str] | None = None,
     ) -> JobRun:
         job = Job(tmp_path / "job", api_url or emulator.url, repository)
         given = {"client-id": emulator.apps[0].client_id, "private-key": app_key_pem}
         given.update(inputs or {})
-        main = job.run("main", given, env=env)
+        main = job.run("main", given, env=env, args=args)
         post_result = None
         if post:
-            post_result = job.run("post", given, state=main.state if state is None else state, env=env)
+            post_result = job.run("post", given, state=main.state if state is None else state, env=env, args=args)
         tokens = list(emulator.tokens)
         results = [main] + ([post_result] if post_result else [])
         assert_no_leaks(
             results, tokens=tokens, jwts=jwts_seen(emulator.exchanges), private_key_pem=key_pem or app_key_pem
         )
+        assert_only_our_commands(results, tokens)
         return JobRun(main, post_result)
 
     return run

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import os
-import re
 import subprocess
 import sys
 import time
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import yaml
+
+from tests.runner_rules import Command, output_lines, workflow_commands
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTRYPOINT = ROOT / "entrypoint.py"
@@ -72,6 +73,14 @@ def parse_file_commands(text: str) -> dict[str, str]:
     return values
 
 
+def read_file_command(path: Path) -> str:
+    """A file-command file as the runner reads it on Linux: only LF ends a line, CR is data ("" if absent)."""
+    if not path.is_file():
+        return ""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return handle.read()
+
+
 def input_env(inputs: dict[str, str], api_url: str) -> dict[str, str]:
     """``INPUT_*`` variables: every input of action.yml (default filled in) plus any extra given."""
     env: dict[str, str] = {}
@@ -100,14 +109,13 @@ class StepResult:
     def log(self) -> str:
         return self.stdout + self.stderr
 
+    def runner_commands(self) -> list[Command]:
+        """Every workflow command the runner acts on in this step's output (both syntaxes)."""
+        return [command for _, command in workflow_commands(self.log) if command is not None]
+
     def commands(self, name: str) -> list[str]:
-        """The data of each ``::name::`` (or ``::name props::``) command line on stdout/stderr."""
-        found = []
-        for line in self.log.splitlines():
-            match = re.match(r"\s*::" + re.escape(name) + r"(?: [^:]*)?::(.*)$", line)
-            if match:
-                found.append(match.group(1))
-        return found
+        """The data of each ``name`` command the runner acts on, as the runner decodes it."""
+        return [command.data for command in self.runner_commands() if command.name == name]
 
     @property
     def errors(self) -> list[str]:
@@ -212,14 +220,19 @@ class Job:
         state: dict[str, str] | None = None,
         env: dict[str, str] | None = None,
         timeout: float = 120,
+        args: list[str] | None = None,
     ) -> StepResult:
-        """Run ``stage`` ("main" or "post") and return what the runner would collect."""
+        """Run ``stage`` ("main" or "post") and return what the runner would collect.
+
+        ``args`` are ``runs.args`` / ``with: args``, which the runner passes to every stage.
+        """
         full = self.runner_env(stage)
         full.update(input_env(inputs, self.api_url))
         full.update({f"STATE_{k}": v for k, v in (state or {}).items()})
         full.update(self.extra_env)
         full.update(env or {})
         argv, process_env = self.command(stage, full)
+        argv += args or []
         started = time.perf_counter()
         proc = subprocess.run(
             argv,
@@ -233,8 +246,7 @@ class Job:
         seconds = time.perf_counter() - started
 
         def read(key: str) -> str:
-            path = self._host(full[key]) if full.get(key) else None
-            return path.read_text() if path is not None and path.is_file() else ""
+            return read_file_command(self._host(full[key])) if full.get(key) else ""
 
         return StepResult(
             stage,
@@ -292,7 +304,7 @@ def assert_no_leaks(results: list[StepResult], *, tokens: list[str], jwts: list[
                     if where in ("output token", "state token"):
                         continue
                     if where == "stdout":
-                        lines = [line for line in text.splitlines() if form in line]
+                        lines = [line for line in output_lines(text) if form in line]
                         assert all(line == f"::add-mask::{token}" for line in lines), (
                             f"{result.stage}: the token appears on stdout outside ::add-mask::"
                         )
@@ -318,23 +330,36 @@ def jwts_seen(exchanges: list[Any]) -> list[str]:
 def runner_view(result: StepResult, masks: list[str], *, debug: bool = False) -> list[str]:
     """The step log as the runner shows it: commands consumed, masked values as ``***``.
 
-    ``masks`` collects every ``::add-mask::`` value seen so far (masks last for the job).
+    ``masks`` collects every ``add-mask`` value seen so far (masks last for the job).
     """
     shown: list[str] = []
-    for line in result.log.splitlines():
-        match = re.match(r"\s*::([a-z-]+)(?: ([^:]*))?::(.*)$", line)
-        if match:
-            command, data = match.group(1), match.group(3)
-            data = data.replace("%0D", "\r").replace("%0A", "\n").replace("%25", "%")
-            if command == "add-mask":
-                masks.append(data)
+    for line, command in workflow_commands(result.log):
+        if command is not None:
+            if command.name == "add-mask":
+                masks.append(command.data)
                 continue
-            if command == "debug" and not debug:
+            if command.name == "debug" and not debug:
                 continue
-            line = {"error": "Error: ", "warning": "Warning: ", "notice": "Notice: ", "debug": "Debug: "}.get(
-                command, f"::{command}::"
-            ) + data
+            prefix = {"error": "Error: ", "warning": "Warning: ", "notice": "Notice: ", "debug": "Debug: "}
+            line = prefix.get(command.name, f"[{command.name}] ") + command.data
         for secret in masks:
             line = line.replace(secret, "***")
         shown.append(line)
     return shown
+
+
+#: The only workflow commands the action writes.
+OUR_COMMANDS = frozenset({"add-mask", "error", "warning", "notice", "debug"})
+
+
+def assert_only_our_commands(results: list[StepResult], tokens: list[str]) -> None:
+    """The runner acts on no command the action did not mean: no text from GitHub or an input forms one.
+
+    Read with the runner's own rules (``::cmd::`` at a line's start, ``##[cmd]`` anywhere, CR
+    ending a line); ``add-mask`` may only carry a token GitHub issued.
+    """
+    for result in results:
+        for command in result.runner_commands():
+            assert command.name in OUR_COMMANDS, f"{result.stage}: the runner would act on {command.name!r}"
+            if command.name == "add-mask":
+                assert command.data in tokens, f"{result.stage}: add-mask of something that is not a token"

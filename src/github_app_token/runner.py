@@ -45,6 +45,19 @@ def format_command(command: str, message: str = "", **properties: str) -> str:
     return f"::{command}{' ' + props if props else ''}::{escape_data(message)}"
 
 
+def neutralise(line: str) -> str:
+    """Make one plain log line unable to act as a workflow command, in either of the runner's syntaxes.
+
+    The runner acts on ``::name::`` at the start of a line (after whitespace) and on the legacy
+    ``##[name]`` anywhere in it (ActionCommand.TryParseV2 / TryParse); a zero-width space
+    breaks each marker while the line reads the same. Lines are split first: the runner also
+    ends a line at a lone CR.
+    """
+    if line.lstrip().startswith("::"):
+        line = line.replace("::", ":\u200b:")
+    return line.replace("##[", "##\u200b[")
+
+
 class Log:
     """Writes log lines and workflow commands to one stream (stdout by default).
 
@@ -60,10 +73,9 @@ class Log:
         self._stream.flush()
 
     def info(self, message: str) -> None:
-        """A plain log line. A message that looks like a command is neutralised."""
+        """Plain log lines; text in them cannot form a workflow command (see :func:`neutralise`)."""
         for line in message.splitlines() or [""]:
-            # A line starting with "::" (after whitespace) would be read as a command.
-            self._write(line.replace("::", ":\u200b:") if line.lstrip().startswith("::") else line)
+            self._write(neutralise(line))
 
     def add_mask(self, secret: str) -> None:
         """Ask the runner to mask ``secret`` in every later log line of the job."""
