@@ -15,7 +15,7 @@ from github_app_token.permission_levels import PERMISSION_LEVELS
 from scripts.generate_permissions import load_levels, render_inputs
 from scripts.pin_image import pin
 from tests.runner_harness import ACTION, ROOT
-from tests.runner_rules import check_action_metadata
+from tests.runner_rules import RULES, check_action_metadata, check_expression, evaluate_condition
 
 DATA = json.loads((ROOT / "data" / "github-api" / "app-permissions.json").read_text())
 
@@ -70,7 +70,7 @@ def test_inputs_outputs_and_runs() -> None:
     runs = ACTION["runs"]
     assert runs["using"] == "docker" and runs["image"] == "Dockerfile"
     assert runs["post-entrypoint"].startswith("/") and " " not in runs["post-entrypoint"]
-    assert runs["post-if"] == "always()"
+    assert "${{" not in runs["post-if"]  # a condition, read without ${{ }}
 
 
 # --- action.yml as the runner reads it (tests/runner_rules.py, data from actions/runner) ------------
@@ -141,3 +141,20 @@ def test_the_runners_rules_refuse_misplaced_expressions(change: tuple[tuple[str,
 )
 def test_the_runners_rules_accept_expressions_where_it_does(change: tuple[tuple[str, ...], object]) -> None:
     assert check_action_metadata(with_change(*change)) == []
+
+
+def test_post_step_runs_after_any_outcome_on_linux_only() -> None:
+    """post-if, evaluated as the runner evaluates a step condition (tests/runner_rules.py)."""
+    condition = ACTION["runs"]["post-if"]
+    step_if = frozenset(RULES["action-yaml"]["definitions"]["step-if"]["context"])
+    assert check_expression(condition, step_if) == []
+    for status in ("success", "failure", "cancelled"):
+        assert evaluate_condition(condition, status=status, runner_os="Linux"), status
+        for other in ("Windows", "macOS"):
+            assert not evaluate_condition(condition, status=status, runner_os=other), (status, other)
+
+
+def test_the_condition_evaluator_adds_success_when_no_status_function_is_called() -> None:
+    assert evaluate_condition("runner.os == 'Linux'", status="success")
+    assert not evaluate_condition("runner.os == 'Linux'", status="failure")
+    assert evaluate_condition("always()", status="failure", runner_os="Windows")

@@ -30,6 +30,12 @@ class BotIdentity(NamedTuple):
         return cls(name, str(user_id), f"{user_id}+{name}@users.noreply.github.com")
 
 
+#: At most this many repositories are named in the log line and the step summary; the rest are
+#: counted. A token may name 500 repositories of up to 100 characters each, and the runner drops a
+#: step summary over 1 MiB; the full list is always in the ``repositories`` output.
+SHOWN_REPOSITORIES = 20
+
+
 def describe(values: object, empty: str) -> str:
     """``{"a": "read"}`` -> ``a=read``; ``["x", "y"]`` -> ``x, y``; nothing -> ``empty``."""
     if isinstance(values, dict):
@@ -40,9 +46,13 @@ def describe(values: object, empty: str) -> str:
 
 
 def repositories_text(token: InstallationToken) -> str:
-    if token.repositories is not None and token.repository_selection == "selected":
-        return describe(token.repositories, "none")
-    return "all repositories of the installation"
+    """The token's repositories for people: at most :data:`SHOWN_REPOSITORIES` names, then a count."""
+    if token.repositories is None or token.repository_selection != "selected":
+        return "all repositories of the installation"
+    names = token.repositories
+    shown = describe(names[:SHOWN_REPOSITORIES], "none")
+    hidden = len(names) - SHOWN_REPOSITORIES
+    return f"{shown} and {hidden} more ({len(names)} in all)" if hidden > 0 else shown
 
 
 def summary_line(installation: Installation, token: InstallationToken) -> str:
