@@ -51,7 +51,8 @@ def problems(exchange: Exchange) -> list[str]:
     responses = operation["responses"]
     spec = responses.get(str(exchange.status))
     if spec is None:
-        if exchange.status not in (400, 401, 403, 404, 422, 500):
+        # Statuses any operation may answer: errors, and rate limits (GitHub Docs, "Rate limits for the REST API").
+        if exchange.status not in (400, 401, 403, 404, 422, 429, 500):
             found.append(f"{exchange.method} {exchange.operation}: status {exchange.status} is not described")
         return found
     response_schema = _json_schema(spec.get("content"))

@@ -147,6 +147,63 @@ class Fault:
     clock_offset: float | None = None  # with action "clock": set the clock, then answer normally
 
 
+MSG_SECONDARY_RATE_LIMIT = (
+    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach "
+    "out to GitHub Support for help, please include the request ID."
+)
+
+
+@dataclass
+class Throttle:
+    """A model of GitHub's secondary rate limits (GitHub Docs, "Rate limits for the REST API").
+
+    - ``max_in_flight``: requests served at once; one more is answered at once with 403,
+      GitHub's secondary-rate-limit message and ``Retry-After: retry_after``.
+    - ``tokens_per_window``: installation tokens created per ``window`` seconds (GitHub counts
+      per minute); one more is answered 429 with ``x-ratelimit-remaining: 0`` and
+      ``x-ratelimit-reset`` at the end of the window.
+    - ``latency``: seconds every served request takes (holding its place in flight).
+    None disables a cap.
+    """
+
+    max_in_flight: int | None = None
+    tokens_per_window: int | None = None
+    window: float = 60.0
+    latency: float = 0.0
+    retry_after: int = 1
+    in_flight: int = 0
+    peak_in_flight: int = 0
+    created: list[float] = field(default_factory=list)  # creation times (emulator clock)
+    throttled: int = 0  # throttling answers given
+
+    def admit(self) -> _Reply | None:
+        """Take a place in flight, or return the throttling answer. Call with the emulator's lock held."""
+        if self.max_in_flight is not None and self.in_flight >= self.max_in_flight:
+            self.throttled += 1
+            return _error(403, MSG_SECONDARY_RATE_LIMIT, headers={"Retry-After": str(self.retry_after)})
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        return None
+
+    def create_token(self, now: float) -> None:
+        """Count one token creation, or raise the 429 throttling answer. Call with the lock held."""
+        if self.tokens_per_window is None:
+            return
+        self.created = [moment for moment in self.created if moment > now - self.window]
+        if len(self.created) >= self.tokens_per_window:
+            self.throttled += 1
+            reset = int(self.created[0] + self.window) + 1
+            headers = {
+                "x-ratelimit-limit": str(self.tokens_per_window),
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-used": str(len(self.created)),
+                "x-ratelimit-reset": str(reset),
+                "x-ratelimit-resource": "core",
+            }
+            raise _error(429, MSG_SECONDARY_RATE_LIMIT, headers=headers)
+        self.created.append(now)
+
+
 @dataclass
 class Exchange:
     """One recorded request and the emulator's answer (path without the prefix)."""
@@ -181,6 +238,7 @@ class GitHubEmulator:
         self.tokens: dict[str, IssuedToken] = {}
         self.exchanges: list[Exchange] = []
         self.faults: list[Fault] = []
+        self.throttle = Throttle()
         self._lock = threading.Lock()
         self._next_id = 1000
         self._server: ThreadingHTTPServer | None = None
@@ -260,8 +318,7 @@ class GitHubEmulator:
 
     def start(self) -> GitHubEmulator:
         handler = type("Handler", (_Handler,), {"emulator": self})
-        self._server = ThreadingHTTPServer((self.host, 0), handler)
-        self._server.daemon_threads = True
+        self._server = _Server((self.host, 0), handler)
         if self.ssl_context is not None:
             self._server.socket = self.ssl_context.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -514,14 +571,21 @@ def default_world(emulator: GitHubEmulator, private_key: rsa.RSAPrivateKey | Non
     return app
 
 
+class _Server(ThreadingHTTPServer):
+    """One thread per connection; a listen backlog for hundreds of clients connecting at once."""
+
+    daemon_threads = True
+    request_queue_size = 1024
+
+
 class _Reply(Exception):
     def __init__(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
         super().__init__(status)
         self.status, self.body, self.headers = status, body, headers or {}
 
 
-def _error(status: int, message: str, doc: str = DOCS, **extra: Any) -> _Reply:
-    return _Reply(status, {"message": message, "documentation_url": doc, "status": str(status), **extra})
+def _error(status: int, message: str, doc: str = DOCS, headers: dict[str, str] | None = None, **extra: Any) -> _Reply:
+    return _Reply(status, {"message": message, "documentation_url": doc, "status": str(status), **extra}, headers)
 
 
 ROUTES: list[tuple[str, re.Pattern[str], str]] = [
@@ -600,12 +664,23 @@ class _Handler(BaseHTTPRequestHandler):
                 fault.body if fault.body is not None else {"message": "Injected fault"},
                 dict(fault.headers),
             )
-        else:
+            self._send(exchange, reply)
+            return
+        with em._lock:
+            refused = em.throttle.admit()
+        if refused is not None:
+            self._send(exchange, refused)
+            return
+        try:
+            time.sleep(em.throttle.latency)
             try:
                 reply = self._route(exchange, path)
             except _Reply as answer:
                 reply = answer
-        self._send(exchange, reply)
+            self._send(exchange, reply)
+        finally:
+            with em._lock:
+                em.throttle.in_flight -= 1
 
     def _take_fault(self, exchange: Exchange) -> Fault | None:
         for fault in self.emulator.faults:
@@ -781,6 +856,8 @@ class _Handler(BaseHTTPRequestHandler):
             for name, level in requested.items():
                 if LEVEL_RANK[level] > LEVEL_RANK.get(inst.permissions.get(name, ""), 0):
                     raise _error(422, MSG_PERMISSIONS_NOT_GRANTED)
+        with em._lock:
+            em.throttle.create_token(em.now())
         permissions = dict(requested) if requested else dict(inst.permissions)
         token = "ghs_" + secrets.token_urlsafe(27).replace("-", "A").replace("_", "b")[:36]
         issued = IssuedToken(

@@ -7,6 +7,7 @@ secrecy checks run over every captured output here too.
 from __future__ import annotations
 
 import email.utils
+import re
 import socket
 import subprocess
 import sys
@@ -60,6 +61,11 @@ def test_connection_resets_are_retried(run_job: RunJob, emulator: GitHubEmulator
     assert len(retry_lines(run.main.stdout)) == 2
 
 
+def throttle_waits(log: str) -> list[float]:
+    """The waits of the "GitHub is throttling requests ..." lines, in seconds."""
+    return [float(m) for m in re.findall(r"GitHub is throttling requests .*?; trying again in ([0-9.]+) s", log)]
+
+
 def test_secondary_rate_limit_with_retry_after(run_job: RunJob, emulator: GitHubEmulator) -> None:
     message = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
     emulator.inject(Fault(method="POST", status=403, headers={"Retry-After": "2"}, body={"message": message}))
@@ -67,8 +73,10 @@ def test_secondary_rate_limit_with_retry_after(run_job: RunJob, emulator: GitHub
     ok(run)
     posts = [e for e in emulator.exchanges if e.method == "POST"]
     assert len(posts) == 2
-    assert "retrying in 2.0 s" in retry_lines(run.main.stdout)[0]
+    (wait,) = throttle_waits(run.main.stdout)
+    assert 2.0 <= wait <= 3.0  # as asked, plus jitter
     assert run.main.seconds >= 2
+    assert retry_lines(run.main.stdout) == []  # no attempt of the four was used up
 
 
 def test_rate_limit_reset_header(run_job: RunJob, emulator: GitHubEmulator) -> None:
@@ -84,7 +92,8 @@ def test_rate_limit_reset_header(run_job: RunJob, emulator: GitHubEmulator) -> N
     )
     run = run_job(post=False)
     ok(run)
-    assert len(retry_lines(run.main.stdout)) == 1
+    (wait,) = throttle_waits(run.main.stdout)
+    assert 0.5 <= wait <= 3.5  # until the reset (whole seconds), plus jitter
 
 
 def test_plain_403_fails_at_once(run_job: RunJob, emulator: GitHubEmulator) -> None:

@@ -1,29 +1,44 @@
 """Retry policy for GitHub requests, built on urllib3's ``Retry``.
 
-Retried: connection errors and resets, read timeouts, HTTP 429/500/502/503/504, and
-GitHub's secondary rate limit (403 with ``Retry-After``, or with
-``x-ratelimit-remaining: 0`` and ``x-ratelimit-reset``). Any other 4xx fails at once.
-At most :data:`MAX_ATTEMPTS` attempts per request, exponential backoff with jitter,
-``Retry-After`` honoured up to :data:`MAX_WAIT` seconds, and no retry that would end
-after the stage's budget of :data:`BUDGET` seconds. Sources: GitHub Docs "Best
-practices for using the REST API" (rate limits) and "Rate limits for the REST API".
+Two kinds of answers are retried, differently:
+
+- **Throttling** (GitHub's rate limits): 403 or 429 with ``Retry-After``, or with
+  ``x-ratelimit-remaining: 0`` and ``x-ratelimit-reset``. GitHub says when to come back, so the
+  request waits that long plus a random jitter (so that the jobs of a large matrix, throttled
+  together, do not all return together), and is retried for as long as the stage's budget of
+  :data:`BUDGET` seconds lasts (at most :data:`MAX_THROTTLED` times). A wait that cannot end
+  within the budget is not started: the step gives up at once with GitHub's answer.
+- **Failures**: connection errors and resets, read timeouts, HTTP 429/500/502/503/504 without
+  throttling headers. At most :data:`MAX_ATTEMPTS` attempts, exponential backoff with jitter,
+  ``Retry-After`` honoured up to :data:`MAX_WAIT` seconds, and never past the budget.
+
+Any other 4xx fails at once. Sources: GitHub Docs "Rate limits for the REST API" (secondary rate
+limits, ``retry-after``, ``x-ratelimit-reset``) and "Best practices for using the REST API".
 """
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from typing import Any
 
-from urllib3.exceptions import MaxRetryError, ResponseError
-from urllib3.util.retry import Retry
+from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
+from urllib3.util.retry import RequestHistory, Retry
 
 MAX_ATTEMPTS = 4
+#: Throttling answers waited out per request (a bound beside the time budget).
+MAX_THROTTLED = 60
 #: Seconds a stage may spend on retries, from the client's creation.
 BUDGET = 30.0
-#: Longest wait in seconds honoured from ``Retry-After`` or ``x-ratelimit-reset``.
+#: Longest wait in seconds honoured from ``Retry-After`` for a failure (not for throttling).
 MAX_WAIT = 20.0
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def jittered(wait: float) -> float:
+    """``wait`` plus a random share of it (at least up to one second): throttled jobs spread out."""
+    return wait + random.uniform(0.0, max(1.0, wait / 2))  # noqa: S311 - jitter, not cryptography
 
 
 def _reason(error: Exception | None, response: Any) -> str:
@@ -41,10 +56,10 @@ def _reason(error: Exception | None, response: Any) -> str:
 
 
 class GitHubRetry(Retry):
-    """``Retry`` that knows GitHub's secondary rate limit, a time budget and a log.
+    """``Retry`` that knows GitHub's rate limits, a time budget and a log.
 
-    ``log`` receives one line per retry; ``deadline`` is a ``time.monotonic()`` value
-    after which no retry starts.
+    ``log`` receives one line per retry; ``deadline`` is a ``time.monotonic()`` value after
+    which no wait may end; ``throttled`` counts the throttling answers waited out so far.
     """
 
     def __init__(
@@ -52,32 +67,54 @@ class GitHubRetry(Retry):
         *args: Any,
         log: Callable[[str], None] | None = None,
         deadline: float | None = None,
+        throttled: int = 0,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.log = log
         self.deadline = deadline
+        self.throttled = throttled
+        self.planned_wait: float | None = None  # what sleep() waits before the next attempt
 
     def new(self, **kw: Any) -> GitHubRetry:
         retry = super().new(**kw)
         assert isinstance(retry, GitHubRetry)
-        retry.log, retry.deadline = self.log, self.deadline
+        retry.log, retry.deadline, retry.throttled = self.log, self.deadline, self.throttled
         return retry
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
-        # 403 is a candidate here; increment() lets it through only for a rate limit.
+        # 403 is a candidate here; increment() lets it through only when it is throttling.
         return status_code == 403 or super().is_retry(method, status_code, has_retry_after)
 
-    def get_retry_after(self, response: Any) -> float | None:
-        """Seconds to wait as GitHub asks: ``Retry-After``, else ``x-ratelimit-reset``."""
-        wait = super().get_retry_after(response)
+    def throttle_wait(self, response: Any) -> float | None:
+        """Seconds GitHub asks to wait when ``response`` is a throttling answer, else None.
+
+        A throttling answer is a 403 or 429 with ``Retry-After`` (seconds or an HTTP date), or
+        with ``x-ratelimit-remaining: 0`` and ``x-ratelimit-reset`` (epoch seconds, UTC).
+        """
+        if response is None or response.status not in (403, 429):
+            return None
         headers = response.headers
-        if wait is None and headers.get("x-ratelimit-remaining") == "0":
+        if headers.get("Retry-After"):
             try:
-                wait = max(0.0, float(headers.get("x-ratelimit-reset", "")) - time.time())
+                return max(0.0, self.parse_retry_after(headers["Retry-After"]))
+            except InvalidHeader:
+                return None
+        if headers.get("x-ratelimit-remaining") == "0":
+            try:
+                return max(0.0, float(headers.get("x-ratelimit-reset", "")) - time.time())
             except ValueError:
-                wait = None
-        return wait
+                return None
+        return None
+
+    def remaining(self) -> float:
+        return (self.deadline - time.monotonic()) if self.deadline is not None else float("inf")
+
+    def sleep(self, response: Any = None) -> None:
+        if self.planned_wait is None:
+            super().sleep(response)
+        elif self.planned_wait > 0:
+            time.sleep(self.planned_wait)
 
     def increment(
         self,
@@ -88,24 +125,45 @@ class GitHubRetry(Retry):
         _pool: Any = None,
         _stacktrace: Any = None,
     ) -> GitHubRetry:
+        path = (url or "").split("?")[0]
+        asked = self.throttle_wait(response)
+        if asked is not None:
+            return self._throttled(method, url, path, response, asked, _pool)
         if response is not None and response.status == 403:
-            limited = response.headers.get("Retry-After") or response.headers.get("x-ratelimit-remaining") == "0"
-            if not limited:
-                raise MaxRetryError(_pool, url or "", ResponseError("HTTP 403"))
+            raise MaxRetryError(_pool, url or "", ResponseError("HTTP 403"))
         new = super().increment(method, url, response, error, _pool, _stacktrace)
         assert isinstance(new, GitHubRetry)
-        wait = new.get_retry_after(response) if response is not None else None
-        if wait is None:
-            wait = new.get_backoff_time()
-        remaining = (self.deadline - time.monotonic()) if self.deadline is not None else float("inf")
-        if wait > MAX_WAIT or wait >= remaining:
+        retry_after = new.get_retry_after(response) if response is not None else None
+        wait = retry_after if retry_after is not None else new.get_backoff_time()
+        if wait > MAX_WAIT or wait >= self.remaining():
             cause = error or ResponseError(f"{_reason(error, response)}; waiting {wait:.0f} s exceeds the budget")
             raise MaxRetryError(_pool, url or "", cause) from error
+        new.planned_wait = wait
         if self.log is not None:
-            attempt = len(new.history) + 1
+            attempt = MAX_ATTEMPTS - (new.total or 0)  # throttling answers use up no attempt
             self.log(
-                f"GitHub request {method} {(url or '').split('?')[0]} failed ({_reason(error, response)}); "
+                f"GitHub request {method} {path} failed ({_reason(error, response)}); "
                 f"retrying in {wait:.1f} s (attempt {attempt} of {MAX_ATTEMPTS})."
+            )
+        return new
+
+    def _throttled(
+        self, method: str | None, url: str | None, path: str, response: Any, asked: float, pool: Any
+    ) -> GitHubRetry:
+        """Wait out a throttling answer without using up an attempt, if the budget allows."""
+        remaining = self.remaining()
+        if self.throttled >= MAX_THROTTLED or asked >= remaining:
+            raise MaxRetryError(pool, url or "", ResponseError(f"HTTP {response.status}: throttled"))
+        wait = min(jittered(asked), remaining - 0.01)
+        entry = RequestHistory(method, url, None, response.status, None)
+        new = self.new(history=(*self.history, entry))
+        new.throttled = self.throttled + 1
+        new.planned_wait = wait
+        if self.log is not None:
+            self.log(
+                f"GitHub is throttling requests (HTTP {response.status} on {method} {path}); "
+                f"trying again in {wait:.1f} s as it asks ({new.throttled} so far, "
+                f"{remaining:.0f} s of the budget left)."
             )
         return new
 
