@@ -1,21 +1,24 @@
-# The action's image. BASE_IMAGE is pinned by digest; tests substitute a local stand-in.
+# The action's image: built from the pinned python:3.13-slim, run from an empty image holding only
+# what the action executes (image/rootfs.py). BASE_IMAGE is pinned by the digest of its
+# multi-platform index (docs/releasing.md); tests substitute a local stand-in.
 ARG BASE_IMAGE=python:3.13-slim@sha256:7c61056e61ac89e852de05f3dc6fa51a6dd2181797bceed46aa725dd7cb2cd3b
-FROM ${BASE_IMAGE}
 
+FROM ${BASE_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_ROOT_USER_ACTION=ignore
-
-# Runtime dependencies, hash-pinned, wheels only (no compiler needed or left behind).
+# Runtime dependencies, hash-pinned, wheels only: no compiler is needed, on amd64 or arm64.
 COPY requirements.txt /action/requirements.txt
 RUN python3 -m pip install --no-cache-dir --require-hashes --only-binary=:all: -r /action/requirements.txt
-
 COPY entrypoint.py /action/entrypoint.py
 COPY src/ /action/src/
-# Bytecode is compiled now: at run time nothing may write it. /action/post is the post step.
-RUN chmod 0755 /action/entrypoint.py \
-    && ln -s entrypoint.py /action/post \
-    && python3 -m compileall -q -j 0 /action/src "$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+COPY image/rootfs.py /build/rootfs.py
+# The interpreter, the modules the action imports (as bytecode only), their shared libraries;
+# then a smoke test run inside that root. The build fails if anything the action needs is missing.
+RUN python3 /build/rootfs.py /rootfs
 
+# No shell, no package manager, no compiler: see docs/releasing.md for how to debug it.
+FROM scratch
+COPY --from=build /rootfs/ /
 # No USER: the runner needs root. Exec form, absolute path: hyphenated INPUT_ variables survive.
 ENTRYPOINT ["/usr/local/bin/python3", "-I", "/action/entrypoint.py"]

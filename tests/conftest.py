@@ -10,11 +10,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.api_schema import problems
-from tests.docker_tier import action_image, base_image, docker_engine
+from tests.docker_tier import action_image, base_image, docker_engine, registry, released_image
 from tests.github_emulator import App, GitHubEmulator, default_world, generate_private_key, pem_pkcs1
 from tests.runner_harness import Job, StepResult, assert_no_leaks, assert_only_our_commands, jwts_seen
 
-__all__ = ["action_image", "base_image", "docker_engine"]  # fixtures shared by the container tiers
+# Fixtures shared by the container tiers.
+__all__ = ["action_image", "base_image", "docker_engine", "registry", "released_image"]
 
 
 @pytest.fixture(scope="session")

@@ -11,13 +11,18 @@ The fixtures are registered in ``tests/conftest.py`` so that every tier shares o
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
+import socket
 import subprocess
 import time
+import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.runner_harness import ROOT
 
@@ -100,3 +105,79 @@ def action_image(base_image: str) -> str:
     )
     assert built.returncode == 0, f"docker build failed:\n{built.stdout[-3000:]}\n{built.stderr[-3000:]}"
     return IMAGE
+
+
+@pytest.fixture(scope="session")
+def registry(docker_engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRegistry]:
+    if shutil.which("docker-registry") is None:
+        pytest.skip("no docker-registry (Debian's reference registry; tests/container/provision.sh installs it)")
+    with LocalRegistry(tmp_path_factory.mktemp("registry")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def released_image(action_image: str, registry: LocalRegistry) -> str:
+    """The image as released users get it: pushed, referred to by digest in action.yml, pulled.
+
+    ``scripts/pin_image.py`` writes the ``docker://`` reference into a copy of action.yml; the
+    reference is read back from there and pulled, as the runner does before the first step.
+    """
+    from scripts.pin_image import pin
+
+    reference = registry.push(action_image, "github-app-token")
+    pinned = yaml.safe_load(pin((ROOT / "action.yml").read_text(), reference))
+    image = pinned["runs"]["image"].removeprefix("docker://")
+    assert image == reference
+    docker("pull", image, timeout=600)
+    return str(image)
+
+
+class LocalRegistry:
+    """The reference registry (Debian's ``docker-registry``) on 127.0.0.1, storing under ``root``.
+
+    Its own configuration: a free loopback port, filesystem storage, no authentication. Docker
+    treats 127.0.0.0/8 registries as insecure (plain HTTP) without any setting.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.address = f"127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> LocalRegistry:
+        config = self.root / "config.yml"
+        config.write_text(
+            "version: 0.1\n"
+            "log:\n  level: error\n"
+            f"storage:\n  filesystem:\n    rootdirectory: {self.root / 'data'}\n  delete:\n    enabled: true\n"
+            f"http:\n  addr: {self.address}\n"
+        )
+        log = (self.root / "registry.log").open("w")
+        self.process = subprocess.Popen(["docker-registry", "serve", str(config)], stdout=log, stderr=log)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://{self.address}/v2/", timeout=1) as answer:
+                    if answer.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"the registry did not start: {(self.root / 'registry.log').read_text()[-500:]}")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(20)
+
+    def push(self, image: str, name: str) -> str:
+        """Push local ``image`` as ``name``; return its reference by digest, ``ADDRESS/name@sha256:...``."""
+        tag = f"{self.address}/{name}:pushed"
+        docker("tag", image, tag)
+        docker("push", tag, timeout=600)
+        digests = docker("image", "inspect", "--format", "{{json .RepoDigests}}", tag).stdout
+        reference = next(d for d in json.loads(digests) if d.startswith(f"{self.address}/{name}@"))
+        docker("rmi", tag)  # what the runner has locally is then only what it pulls
+        return str(reference)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Make a local stand-in for the python:3.13-slim base image (no image registry is reachable here).
 #
-# Like the official image: a minimal Debian bookworm root (debootstrap, with ca-certificates and
-# netbase and CPython's runtime libraries) and a CPython 3.13 build under /usr/local. The CPython is this machine's own build
+# Like the official image (python:3.13-slim is Debian trixie): a minimal Debian trixie root
+# (debootstrap, with ca-certificates, netbase, tzdata and CPython's runtime libraries, trixie's
+# package names) and a CPython 3.13 build under /usr/local. The CPython is this machine's own build
 # (pyenv's 3.13), copied without its test suite and third-party packages, so nothing is compiled
 # here. The host's CA bundle replaces Debian's, because TLS to the package registries is
 # intercepted by a CA only the host trusts; PIP_CERT points pip at it inside `docker build`.
@@ -26,10 +27,10 @@ root="$work/root"
 
 # What the official image has besides CPython: certificates, netbase, tzdata and the shared
 # libraries CPython's extension modules link against.
-packages=ca-certificates,netbase,tzdata,libssl3,libffi8,libsqlite3-0,libbz2-1.0,liblzma5,zlib1g,libuuid1,libncursesw6,libreadline8,libgdbm6,libexpat1
-tarball="$cache/bookworm-minbase-$(printf %s "$packages" | sha256sum | cut -c1-12).tar"
+packages=ca-certificates,netbase,tzdata,libssl3t64,libffi8,libsqlite3-0,libbz2-1.0,liblzma5,zlib1g,libuuid1,libncursesw6,libreadline8t64,libgdbm6t64,libexpat1
+tarball="$cache/trixie-minbase-$(printf %s "$packages" | sha256sum | cut -c1-12).tar"
 if [ ! -s "$tarball" ]; then
-  debootstrap --variant=minbase --include="$packages" bookworm "$root" "$mirror" >"$work/debootstrap.log" 2>&1 \
+  debootstrap --variant=minbase --include="$packages" trixie "$root" "$mirror" >"$work/debootstrap.log" 2>&1 \
     || { tail -n 20 "$work/debootstrap.log" >&2; exit 1; }
   # As Debian's slim images: no documentation, manuals or translations.
   rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* \
