@@ -4,6 +4,9 @@
 ARG BASE_IMAGE=python:3.13-slim@sha256:7c61056e61ac89e852de05f3dc6fa51a6dd2181797bceed46aa725dd7cb2cd3b
 
 FROM ${BASE_IMAGE} AS build
+# BuildKit's SBOM (release workflow) also scans this stage: the Debian and Python packages the
+# final stage takes its files from.
+ARG BUILDKIT_SBOM_SCAN_STAGE=true
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_ROOT_USER_ACTION=ignore

@@ -97,21 +97,17 @@ def image_sizes() -> list[str]:
     save = subprocess.Popen(["docker", "save", IMAGE], stdout=subprocess.PIPE)
     gz = subprocess.run(["gzip", "-6", "-c"], stdin=save.stdout, capture_output=True, check=True)
     save.wait()
-    deps = docker(
-        "run",
-        "--rm",
-        "--entrypoint",
-        "/bin/sh",
-        IMAGE,
-        "-c",
-        "du -sk $(/usr/local/bin/python3 -c 'import sysconfig;print(sysconfig.get_paths()[\"purelib\"])')"
-        " /action | cut -f1 | paste -sd' '",
+    sizes = (  # the image has no shell: its own interpreter measures the two trees
+        "import os, site\n"
+        "def size(top): return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(top) for f in fs)\n"
+        "print(size(site.getsitepackages()[0]) // 1000, size('/action') // 1000)"
     )
+    deps = docker("run", "--rm", "--entrypoint", "/usr/local/bin/python3", IMAGE, "-I", "-c", sizes)
     site_kb, action_kb = (int(x) for x in deps.split())
     return [
         f"image uncompressed: {size / 1e6:6.1f} MB",
         f"image compressed (docker save | gzip -6): {len(gz.stdout) / 1e6:6.1f} MB",
-        f"installed dependencies (site-packages, incl. pip): {site_kb / 1000:6.1f} MB; /action: {action_kb} kB",
+        f"installed dependencies (site-packages): {site_kb / 1000:6.1f} MB; /action: {action_kb} kB",
     ]
 
 

@@ -18,7 +18,10 @@ interpreter, after the hash-pinned requirements are installed. It writes into OU
   ``ldd`` resolves them, with the dynamic loader), at the paths where they are now;
 - the dynamic loader's cache for them (``ldconfig -r``; libpython is found through it), certifi's
   CA bundle (inside its package), an empty ``/tmp`` (mode 1777), and ``/action/post``, a link to
-  the entrypoint for the post step.
+  the entrypoint for the post step;
+- what says what all this is (:func:`metadata_files`, :func:`debian_packages`): the Python
+  distributions' ``.dist-info`` with their licences, and the Debian packages' copyright files and
+  dpkg status entries, so that image scanners and SBOM generators see every component.
 
 The result has no shell, no package manager and no compiler. The build fails (exit 1) when the
 entrypoint cannot import a module it needs.
@@ -127,6 +130,38 @@ def copy_file(source: Path, root: Path) -> None:
         shutil.copy2(source, target)
 
 
+def metadata_files(files: set[Path]) -> set[Path]:
+    """What lets scanners and people know what is inside, and under which licences.
+
+    For each Python distribution with a file in ``files``: its ``.dist-info`` (name, version,
+    licence files). For each Debian package owning a file in ``files``: its copyright file, and
+    its dpkg status entry written as ``/var/lib/dpkg/status.d/<package>`` (the layout image
+    scanners read in images without a dpkg database). CPython's own licence.
+    """
+    from importlib import metadata
+
+    found: set[Path] = set()
+    for distribution in metadata.distributions():
+        origin = Path(str(distribution.locate_file("")))
+        owned = {origin / str(name) for name in distribution.files or ()}
+        if owned & files:
+            found |= {path for path in owned if ".dist-info" in str(path) and path.is_file()}
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    found |= {path for path in (stdlib / "LICENSE.txt",) if path.is_file()}
+    return found
+
+
+def debian_packages(files: set[Path]) -> dict[str, str]:
+    """``{package: dpkg status entry}`` of the Debian packages that own any of ``files``."""
+    real = sorted({str(path.resolve()) for path in files if not str(path).startswith("/usr/local/")})
+    owners = subprocess.run(["dpkg", "-S", *real], capture_output=True, text=True, check=False).stdout
+    packages = {line.split(":")[0] for line in owners.splitlines() if ": " in line}
+    return {
+        package: subprocess.run(["dpkg-query", "-s", package], capture_output=True, text=True, check=True).stdout
+        for package in sorted(packages)
+    }
+
+
 def is_elf(path: Path) -> bool:
     with path.open("rb") as handle:
         return handle.read(4) == b"\x7fELF"
@@ -140,10 +175,17 @@ def main(argv: list[str]) -> int:
     elves = [path for path in files if path.is_file() and not path.is_symlink() and is_elf(path)]
     libraries = shared_libraries(elves)  # libpython among them
     files |= libraries
+    files |= metadata_files(files)
+    packages = debian_packages(libraries)
+    files |= {path for name in packages if (path := Path(f"/usr/share/doc/{name}/copyright")).is_file()}
     for path in sorted(files):
-        if path.suffix in (".pyc", ".pyo") or path.name in ("RECORD", "INSTALLER"):
+        if path.suffix in (".pyc", ".pyo"):
             continue
         copy_file(path, root)
+    status = root / "var" / "lib" / "dpkg" / "status.d"
+    status.mkdir(parents=True)
+    for name, entry in packages.items():
+        (status / name.replace(":", "_")).write_text(entry)
     # Bytecode in the sourceless layout (x.pyc beside where x.py was), then no source at all.
     # The entrypoint stays a script: the interpreter compiles a script it is given in memory.
     for directory in {root / "usr", root / "action" / "src"}:

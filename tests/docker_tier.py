@@ -38,11 +38,63 @@ def docker(*args: str, timeout: float = 600, check: bool = True) -> subprocess.C
     return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout, check=check)
 
 
-def _engine_up() -> bool:
+class EngineUnavailable(Exception):
+    """No Docker engine runs and none can be started here; ``str()`` says why."""
+
+
+def start_engine(log: Path, *extra: str, host: str | None = None) -> subprocess.Popen[bytes]:
+    """Start ``dockerd`` (overlay2, else vfs) with ``extra`` options; return it once it answers.
+
+    ``host`` (a ``unix://`` address) starts a second, separate engine for the given options
+    (``--data-root`` and so on). Raises :class:`EngineUnavailable` when none comes up.
+    """
+    if shutil.which("dockerd") is None or os.geteuid() != 0:
+        raise EngineUnavailable("no Docker engine is running, and dockerd cannot be started here (needs root)")
+    client = {"DOCKER_HOST": host} if host else {}
+    for driver in ("overlay2", "vfs"):
+        with log.open("w") as handle:
+            argv = ["dockerd", "--iptables=false", "--ip6tables=false", "--bridge=none", f"--storage-driver={driver}"]
+            argv += [*extra, *(["-H", host] if host else [])]
+            process = subprocess.Popen(argv, stdout=handle, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline and process.poll() is None:
+            if engine_up(client):
+                return process
+            time.sleep(0.5)
+        process.terminate()
+        process.wait(20)
+    raise EngineUnavailable(f"a Docker engine could not be started here: {log.read_text()[-500:]}")
+
+
+def engine_up(client: dict[str, str] | None = None) -> bool:
     try:
-        return docker("info", timeout=20, check=False).returncode == 0
+        env = {**os.environ, **(client or {})}
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=20, env=env).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
+
+
+def stand_in_base() -> str:
+    """Make (once per recipe) the local stand-in for the base image; return its tag."""
+    tag = "github-app-token-base:standin-" + hashlib.sha256(RECIPE.read_bytes()).hexdigest()[:12]
+    made = subprocess.run([str(RECIPE), tag], capture_output=True, text=True, timeout=1200, check=False)
+    if made.returncode != 0:
+        raise RuntimeError(f"stand-in base image failed:\n{made.stdout[-2000:]}\n{made.stderr[-2000:]}")
+    return tag
+
+
+def build_image(base: str, tag: str, context: str = str(ROOT), stdin: bytes | None = None) -> None:
+    """``docker build`` the action's Dockerfile on ``base`` (``context`` "-" reads a tar from ``stdin``)."""
+    built = subprocess.run(
+        ["docker", "build", "--network", "host", "--build-arg", f"BASE_IMAGE={base}", "-t", tag, context],
+        input=stdin,
+        capture_output=True,
+        timeout=1200,
+        check=False,
+        env={**os.environ, "DOCKER_BUILDKIT": "0"},  # no buildx here: the classic builder
+    )
+    if built.returncode != 0:
+        raise RuntimeError(f"docker build failed:\n{built.stdout[-3000:]!r}\n{built.stderr[-3000:]!r}")
 
 
 @pytest.fixture(scope="session")
@@ -52,27 +104,11 @@ def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     if shutil.which("docker") is None:
         pytest.skip("no docker client on PATH (install Debian's docker.io)")
     started = None
-    if not _engine_up():
-        if shutil.which("dockerd") is None or os.geteuid() != 0:
-            pytest.skip("no Docker engine is running, and dockerd cannot be started here (needs root)")
-        log = tmp_path_factory.mktemp("dockerd") / "dockerd.log"
-        for driver in ("overlay2", "vfs"):
-            with log.open("w") as handle:
-                started = subprocess.Popen(
-                    ["dockerd", "--iptables=false", "--ip6tables=false", "--bridge=none", f"--storage-driver={driver}"],
-                    stdout=handle,
-                    stderr=subprocess.STDOUT,
-                )
-            deadline = time.monotonic() + 40
-            while time.monotonic() < deadline and started.poll() is None and not _engine_up():
-                time.sleep(0.5)
-            if _engine_up():
-                break
-            started.terminate()
-            started.wait(20)
-            started = None
-        else:
-            pytest.skip(f"a Docker engine could not be started here: {log.read_text()[-500:]}")
+    if not engine_up():
+        try:
+            started = start_engine(tmp_path_factory.mktemp("dockerd") / "dockerd.log")
+        except EngineUnavailable as reason:
+            pytest.skip(str(reason))
     yield
     if started is not None:
         started.terminate()
@@ -87,23 +123,12 @@ def base_image(docker_engine: None) -> str:
         if docker("image", "inspect", given, check=False).returncode != 0:
             docker("pull", given, timeout=900)
         return given
-    tag = "github-app-token-base:standin-" + hashlib.sha256(RECIPE.read_bytes()).hexdigest()[:12]
-    made = subprocess.run([str(RECIPE), tag], capture_output=True, text=True, timeout=1200, check=False)
-    assert made.returncode == 0, f"stand-in base image failed:\n{made.stdout[-2000:]}\n{made.stderr[-2000:]}"
-    return tag
+    return stand_in_base()
 
 
 @pytest.fixture(scope="session")
 def action_image(base_image: str) -> str:
-    built = subprocess.run(
-        ["docker", "build", "--network", "host", "--build-arg", f"BASE_IMAGE={base_image}", "-t", IMAGE, str(ROOT)],
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-        env={**os.environ, "DOCKER_BUILDKIT": "0"},
-    )
-    assert built.returncode == 0, f"docker build failed:\n{built.stdout[-3000:]}\n{built.stderr[-3000:]}"
+    build_image(base_image, IMAGE)
     return IMAGE
 
 
@@ -148,6 +173,7 @@ class LocalRegistry:
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> LocalRegistry:
+        self.root.mkdir(parents=True, exist_ok=True)
         config = self.root / "config.yml"
         config.write_text(
             "version: 0.1\n"

@@ -234,3 +234,17 @@ def test_image_holds_only_what_the_action_executes(image: str) -> None:
     assert any(path.endswith("certifi/cacert.pem") for path in tree)
     assert not any(part in path.split("/") for path in tree for part in ("tests", "test", "docs", ".git"))
     assert tree["/tmp"].mode & 0o1777 == 0o1777
+
+
+def test_image_says_what_is_inside_and_under_which_licences(image: str) -> None:
+    """For scanners and SBOM generators, and for the licences of what is redistributed."""
+    tree = file_tree(image)
+    site = "/usr/local/lib/python3.13/site-packages/"
+    for distribution in ("cryptography", "pyjwt", "requests", "urllib3", "certifi", "idna", "charset_normalizer"):
+        info = [path for path in tree if path.startswith(f"{site}{distribution}-") and path.endswith("/METADATA")]
+        assert info, f"no .dist-info for {distribution}"
+    assert any(path.startswith(f"{site}cryptography-") and "/licenses/" in path for path in tree)
+    for package in ("libc6", "libssl3t64", "zlib1g"):
+        assert f"/var/lib/dpkg/status.d/{package}" in tree, package
+        assert f"/usr/share/doc/{package}/copyright" in tree, package
+    assert "/usr/local/lib/python3.13/LICENSE.txt" in tree

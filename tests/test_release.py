@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -83,3 +84,81 @@ def test_requirements_resolve_to_binary_wheels_for_each_platform(arch: str, tmp_
     assert len(wheels) == len(pinned) and all(name.endswith(".whl") for name in wheels), wheels
     native = [name for name in wheels if not name.endswith("-none-any.whl")]
     assert native and all(arch in name for name in native), native  # e.g. cryptography, cffi, charset-normalizer
+
+
+def index(*platforms: str, media_type: str = "application/vnd.oci.image.index.v1+json") -> dict[str, object]:
+    entries = [{"platform": dict(zip(("os", "architecture"), p.split("/"), strict=True))} for p in platforms]
+    return {"mediaType": media_type, "manifests": entries}
+
+
+def check(tmp_path: Path, document: dict[str, object]) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(document))
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "check_index.py"), str(path), "linux/amd64", "linux/arm64"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_check_index_accepts_an_index_with_both_platforms(tmp_path: Path) -> None:
+    assert check(tmp_path, index("linux/amd64", "linux/arm64", "unknown/unknown")).returncode == 0
+    docker_list = index(
+        "linux/arm64", "linux/amd64", media_type="application/vnd.docker.distribution.manifest.list.v2+json"
+    )
+    assert check(tmp_path, docker_list).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("document", "why"),
+    [
+        (index("linux/amd64", "unknown/unknown"), "no image for linux/arm64"),
+        ({"mediaType": "application/vnd.oci.image.manifest.v1+json", "layers": []}, "not a multi-platform index"),
+    ],
+)
+def test_check_index_refuses_what_an_arm64_runner_cannot_pull(
+    tmp_path: Path, document: dict[str, object], why: str
+) -> None:
+    refused = check(tmp_path, document)
+    assert refused.returncode == 1 and why in refused.stderr
+
+
+RELEASE = yaml.safe_load((ROOT / ".github" / "workflows" / "release.yml").read_text())
+
+
+def steps_using(job: str, action: str) -> list[dict[str, object]]:
+    return [step for step in RELEASE["jobs"][job]["steps"] if str(step.get("uses", "")).startswith(action + "@")]
+
+
+def test_release_builds_both_platforms_with_provenance_and_sbom() -> None:
+    (build,) = steps_using("image", "docker/build-push-action")
+    options = build["with"]
+    assert isinstance(options, dict)
+    assert options["platforms"] == "linux/amd64,linux/arm64"
+    assert options["provenance"] == "mode=max" and options["sbom"] is True and options["push"] is True
+    assert steps_using("image", "docker/setup-qemu-action")  # the arm64 stage runs under emulation
+    attestations = steps_using("image", "actions/attest")
+    assert len(attestations) == 2  # the build provenance, and the SBOM
+    for step in attestations:
+        given = step["with"]
+        assert isinstance(given, dict) and given["push-to-registry"] is True
+        assert given["subject-digest"] == "${{ steps.build.outputs.digest }}"
+    runs = " ".join(str(step.get("run", "")) for step in RELEASE["jobs"]["image"]["steps"])
+    assert runs.count("scripts/check_index.py") == 2  # the base image, then the pushed image
+
+
+def test_release_jobs_have_least_permissions() -> None:
+    assert RELEASE["permissions"] == {"contents": "read"}
+    assert RELEASE["jobs"]["image"]["permissions"] == {
+        "contents": "read",
+        "packages": "write",
+        "id-token": "write",
+        "attestations": "write",
+        "artifact-metadata": "write",
+    }
+    assert RELEASE["jobs"]["release"]["permissions"] == {"contents": "write"}
+    for job in RELEASE["jobs"].values():
+        for step in job["steps"]:
+            if str(step.get("uses", "")).startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False

@@ -28,13 +28,14 @@ root="$work/root"
 # What the official image has besides CPython: certificates, netbase, tzdata and the shared
 # libraries CPython's extension modules link against.
 packages=ca-certificates,netbase,tzdata,libssl3t64,libffi8,libsqlite3-0,libbz2-1.0,liblzma5,zlib1g,libuuid1,libncursesw6,libreadline8t64,libgdbm6t64,libexpat1
-tarball="$cache/trixie-minbase-$(printf %s "$packages" | sha256sum | cut -c1-12).tar"
+tarball="$cache/trixie-minbase-$(cat "$0" | sha256sum | cut -c1-12).tar"  # remade when this recipe changes
 if [ ! -s "$tarball" ]; then
   debootstrap --variant=minbase --include="$packages" trixie "$root" "$mirror" >"$work/debootstrap.log" 2>&1 \
     || { tail -n 20 "$work/debootstrap.log" >&2; exit 1; }
-  # As Debian's slim images: no documentation, manuals or translations.
+  # As Debian's slim images: no documentation, manuals or translations, but each package's copyright.
   rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* \
-    "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/info/* "$root"/usr/share/locale/*
+    "$root"/usr/share/man/* "$root"/usr/share/info/* "$root"/usr/share/locale/*
+  find "$root"/usr/share/doc -mindepth 1 ! -type d ! -name copyright -delete
   tar -C "$root" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
 else
   mkdir -p "$root" && tar -C "$root" -xf "$tarball"
