@@ -84,10 +84,10 @@ def run_job(tmp_path: Path, emulator: GitHubEmulator, app_key_pem: str) -> Calla
             post_result = job.run("post", given, state=main.state if state is None else state, env=env, args=args)
         tokens = list(emulator.tokens)
         results = [main] + ([post_result] if post_result else [])
-        assert_no_leaks(
-            results, tokens=tokens, jwts=jwts_seen(emulator.exchanges), private_key_pem=key_pem or app_key_pem
-        )
-        assert_only_our_commands(results, tokens)
+        app_jwt = given.get("app-jwt", "").strip()
+        jwts = jwts_seen(emulator.exchanges)
+        assert_no_leaks(results, tokens=tokens, jwts=jwts, private_key_pem=key_pem or app_key_pem, app_jwt=app_jwt)
+        assert_only_our_commands(results, tokens, app_jwt)
         return JobRun(main, post_result)
 
     return run

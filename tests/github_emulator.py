@@ -846,12 +846,20 @@ class _Handler(BaseHTTPRequestHandler):
             for name, level in requested.items():
                 if level not in PERMISSION_LEVELS.get(name, ()):
                     raise _error(422, "Invalid request.", errors=[{"code": "invalid", "field": f"permissions.{name}"}])
+        ids = body.get("repository_ids")
+        if ids is not None and (not isinstance(ids, list) or not all(type(i) is int for i in ids)):
+            raise _error(422, "Invalid request.", errors=[{"code": "invalid", "field": "repository_ids"}])
         if names is not None:
             if len(names) > 500:
                 raise _error(422, "Too many repositories: at most 500 can be requested.")
             found = em.installation_repositories(inst, names)
             if len({r.name.lower() for r in found}) != len({n.lower() for n in names}):
                 raise _error(422, MSG_REPOS_NOT_ACCESSIBLE)
+        if ids:
+            reachable = {repo.id: repo.name for repo in em.installation_repositories(inst, None)}
+            if not set(ids) <= set(reachable):
+                raise _error(422, MSG_REPOS_NOT_ACCESSIBLE)
+            names = list(dict.fromkeys([*(names or []), *(reachable[i] for i in ids)]))
         if requested:
             for name, level in requested.items():
                 if LEVEL_RANK[level] > LEVEL_RANK.get(inst.permissions.get(name, ""), 0):

@@ -274,17 +274,45 @@ def secret_forms(secret: str) -> list[str]:
     return [f for f in forms if len(f) >= 8]
 
 
-def assert_no_leaks(results: list[StepResult], *, tokens: list[str], jwts: list[str], private_key_pem: str) -> None:
+#: Where a token may be written: the outputs that hand it over, and the state the post step revokes from.
+TOKEN_PLACES = frozenset({"output token", "output tokens", "state token", "state tokens"})
+
+
+def _only_as_its_mask(result: StepResult, secret: str, texts: dict[str, str], allowed: frozenset[str]) -> None:
+    """``secret`` (and its base64 form) appears on stdout only as its own ``::add-mask::`` line, which
+    comes before any other appearance; nowhere else but the places ``allowed``."""
+    for form in secret_forms(secret):
+        for where, text in texts.items():
+            if where in allowed:
+                continue
+            if where == "stdout":
+                lines = [line for line in output_lines(text) if form in line]
+                assert all(line == f"::add-mask::{secret}" for line in lines), (
+                    f"{result.stage}: a secret appears on stdout outside its ::add-mask:: line"
+                )
+                if lines:
+                    mask_at = text.index(f"::add-mask::{secret}")
+                    assert mask_at + len("::add-mask::") == text.index(form), "a secret was seen before its mask"
+                continue
+            assert form not in text, f"{result.stage}: a secret leaked into {where}"
+
+
+def assert_no_leaks(
+    results: list[StepResult], *, tokens: list[str], jwts: list[str], private_key_pem: str, app_jwt: str = ""
+) -> None:
     """Assert the secrecy rules over every captured text of every step.
 
     - A token appears on stdout only as ``::add-mask::<token>``, and that line comes
       before any other line of the step; never on stderr, in the summary, in the
-      environment file, or in an output other than ``token``, nor in state other than ``token``.
-    - App JWTs and the private key (and their base64 forms) appear nowhere.
+      environment file, or in an output or state other than :data:`TOKEN_PLACES`.
+    - An app JWT given as the ``app-jwt`` input appears only as its own ``::add-mask::`` line,
+      before any other line; nowhere else.
+    - Every other app JWT and the private key (and their base64 forms) appear nowhere.
     """
     forbidden: list[str] = []
     for jwt_value in jwts:
-        forbidden += secret_forms(jwt_value)
+        if jwt_value != app_jwt:
+            forbidden += secret_forms(jwt_value)
     forbidden += key_fragments(private_key_pem)
     for result in results:
         texts = {
@@ -299,21 +327,9 @@ def assert_no_leaks(results: list[StepResult], *, tokens: list[str], jwts: list[
             for secret in forbidden:
                 assert secret not in text, f"{result.stage}: a JWT or key fragment leaked into {where}"
         for token in tokens:
-            for form in secret_forms(token):
-                for where, text in texts.items():
-                    if where in ("output token", "state token"):
-                        continue
-                    if where == "stdout":
-                        lines = [line for line in output_lines(text) if form in line]
-                        assert all(line == f"::add-mask::{token}" for line in lines), (
-                            f"{result.stage}: the token appears on stdout outside ::add-mask::"
-                        )
-                        if lines:
-                            first = text.index(form)
-                            mask_at = text.index(f"::add-mask::{token}")
-                            assert mask_at + len("::add-mask::") == first, "token seen before its mask"
-                        continue
-                    assert form not in text, f"{result.stage}: the token leaked into {where}"
+            _only_as_its_mask(result, token, texts, TOKEN_PLACES)
+        if app_jwt:
+            _only_as_its_mask(result, app_jwt, texts, frozenset())
 
 
 def jwts_seen(exchanges: list[Any]) -> list[str]:
@@ -352,14 +368,14 @@ def runner_view(result: StepResult, masks: list[str], *, debug: bool = False) ->
 OUR_COMMANDS = frozenset({"add-mask", "error", "warning", "notice", "debug"})
 
 
-def assert_only_our_commands(results: list[StepResult], tokens: list[str]) -> None:
+def assert_only_our_commands(results: list[StepResult], tokens: list[str], app_jwt: str = "") -> None:
     """The runner acts on no command the action did not mean: no text from GitHub or an input forms one.
 
     Read with the runner's own rules (``::cmd::`` at a line's start, ``##[cmd]`` anywhere, CR
-    ending a line); ``add-mask`` may only carry a token GitHub issued.
+    ending a line); ``add-mask`` may only carry a token GitHub issued, or the ``app-jwt`` input.
     """
     for result in results:
         for command in result.runner_commands():
             assert command.name in OUR_COMMANDS, f"{result.stage}: the runner would act on {command.name!r}"
             if command.name == "add-mask":
-                assert command.data in tokens, f"{result.stage}: add-mask of something that is not a token"
+                assert command.data in [*tokens, app_jwt], f"{result.stage}: add-mask of what is no secret"

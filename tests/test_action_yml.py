@@ -63,8 +63,10 @@ def test_inputs_outputs_and_runs() -> None:
         "bot-name",
         "bot-user-id",
         "bot-email",
+        "tokens",
+        "installations",
     }
-    assert ACTION["inputs"]["private-key"]["required"] is True
+    assert ACTION["inputs"]["private-key"]["required"] is False  # not with app-jwt
     assert ACTION["inputs"]["skip-token-revoke"]["default"] == "false"
     assert ACTION["inputs"]["github-api-url"]["default"] == "${{ github.api_url }}"
     runs = ACTION["runs"]

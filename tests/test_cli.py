@@ -8,8 +8,10 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import jwt as pyjwt
 import pytest
 
 from tests.github_emulator import App, GitHubEmulator
@@ -203,3 +205,83 @@ def test_readme_shows_the_real_help() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     shown = readme.split("$ github-app-token --help\n", 1)[1].split("```", 1)[0]
     assert cli("--help", env={"COLUMNS": "100"}).stdout == shown
+
+
+# --- several owners, repository IDs, app JWTs (the action's issue-11 modes) ---------------------------
+def test_create_for_several_owners(emulator: GitHubEmulator, app: App, key_file: str, app_key_pem: str) -> None:
+    result = as_app("create", app, key_file, emulator.url, "--owner", "octo-org", "--owner", "octocat")
+    assert result.returncode == 0, result.stderr
+    lines = [line.split("\t") for line in result.stdout.splitlines()]
+    assert [owner for owner, _ in lines] == ["octo-org", "octocat"]
+    assert {token for _, token in lines} == set(emulator.tokens)
+    as_json = json.loads(as_app("create", app, key_file, emulator.url, "--owner", "octo-org,octocat", "--json").stdout)
+    assert set(as_json) == {"tokens", "installations"}
+    assert list(as_json["tokens"]) == ["octo-org", "octocat"]
+    assert as_json["installations"]["octocat"]["repositories"] == []
+    assert_quiet_about_secrets(result, app_key_pem)
+
+
+def test_create_is_all_or_nothing(emulator: GitHubEmulator, app: App, key_file: str) -> None:
+    result = as_app("create", app, key_file, emulator.url, "--owner", "octo-org", "--owner", "stranger-org")
+    assert result.returncode == 3 and result.stdout == ""
+    assert "'stranger-org': The GitHub App is not installed" in result.stderr
+    assert len(emulator.tokens) == 1 and all(issued.revoked for issued in emulator.tokens.values())
+
+
+def test_create_with_repository_ids(emulator: GitHubEmulator, app: App, key_file: str) -> None:
+    blog = emulator.repositories[("octocat", "blog")].id
+    result = as_app("create", app, key_file, emulator.url, "--owner", "octocat", "--repository-ids", str(blog))
+    assert result.returncode == 0, result.stderr
+    assert emulator.tokens[result.stdout.strip()].repositories == ["blog"]
+
+
+def app_jwt(app: App, key_pem: str, lifetime: int = 300) -> str:
+    from github_app_token.private_key import load_private_key
+
+    now = int(time.time())
+    claims = {"iat": now - 60, "exp": now + lifetime, "iss": app.client_id}
+    return str(pyjwt.encode(claims, load_private_key(key_pem), algorithm="RS256"))
+
+
+@pytest.mark.parametrize("source", ["file", "stdin", "env"])
+def test_create_with_an_app_jwt_signed_elsewhere(
+    emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path, source: str
+) -> None:
+    given = app_jwt(app, app_key_pem)
+    (tmp_path / "app.jwt").write_text(given + "\n")
+    options = {
+        "file": ["--app-jwt-file", str(tmp_path / "app.jwt")],
+        "stdin": ["--app-jwt-file", "-"],
+        "env": ["--app-jwt-env", "SIGNED_JWT"],
+    }[source]
+    result = cli(
+        "create", *options, "--owner", "octocat", "--api-url", emulator.url, env={"SIGNED_JWT": given}, stdin=given
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() in emulator.tokens
+    assert given not in result.stdout + result.stderr
+    assert {e.headers["Authorization"] for e in emulator.exchanges} == {f"Bearer {given}"}
+
+
+def test_an_expired_app_jwt_exits_2_before_any_request(emulator: GitHubEmulator, app: App, app_key_pem: str) -> None:
+    given = app_jwt(app, app_key_pem, lifetime=-10)
+    result = cli(
+        "create",
+        "--app-jwt-env",
+        "SIGNED_JWT",
+        "--owner",
+        "octocat",
+        "--api-url",
+        emulator.url,
+        env={"SIGNED_JWT": given},
+    )
+    assert result.returncode == 2 and "'app-jwt' expired at" in result.stderr
+    assert emulator.exchanges == [] and given not in result.stderr
+
+
+def test_revoke_several_tokens_from_standard_input(emulator: GitHubEmulator, app: App, key_file: str) -> None:
+    created = as_app("create", app, key_file, emulator.url, "--owner", "octo-org,octocat")
+    tokens = [line.split("\t")[1] for line in created.stdout.splitlines()]
+    result = cli("revoke", "--api-url", emulator.url, stdin="\n".join(tokens) + "\n")
+    assert result.returncode == 0 and result.stdout == "revoked\nrevoked\n"
+    assert all(emulator.tokens[token].revoked for token in tokens)

@@ -50,6 +50,17 @@ def assert_minted(run: JobRun, emulator: GitHubEmulator) -> str:
         "bot-name": "token-minter[bot]",
         "bot-user-id": "",
         "bot-email": "",
+        # Added with several owners per step: the same token and details, keyed by the owner.
+        "tokens": json.dumps({installation.account.login: token}, separators=(",", ":")),
+        "installations": main.outputs["installations"],
+    }
+    (details,) = json.loads(main.outputs["installations"]).values()
+    assert details == {
+        "installation_id": installation.id,
+        "app_slug": "token-minter",
+        "expires_at": main.outputs["expires-at"],
+        "permissions": issued.permissions,
+        "repositories": json.loads(main.outputs["repositories"]),
     }
     assert sorted(json.loads(main.outputs["repositories"])) == sorted(issued.repositories or [])
     expires = datetime.datetime.fromisoformat(main.outputs["expires-at"].replace("Z", "+00:00"))

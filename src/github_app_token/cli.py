@@ -1,9 +1,9 @@
-"""``github-app-token``: the action's core as a command-line tool, for other CI systems.
+"""``github-app-token``: the core (:mod:`github_app_token.core`) as a command-line tool, for other CI systems.
 
-Subcommands: ``create`` (print an installation access token), ``revoke`` and
-``installations``. Options mirror the action's inputs and go through the same parsing,
-so errors read the same. Exit codes: 0 success, 2 bad input, 3 GitHub refused,
-4 GitHub unreachable (see :mod:`github_app_token.errors`).
+Subcommands: ``create`` (print installation access tokens), ``revoke`` and ``installations``.
+Options mirror the action's inputs and go through the same parsing, so errors read the same.
+Exit codes: 0 success, 2 bad input, 3 GitHub refused, 4 GitHub unreachable
+(see :mod:`github_app_token.errors`).
 """
 
 from __future__ import annotations
@@ -13,14 +13,19 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from . import __version__
 from .errors import ActionError, InputError
 
+if TYPE_CHECKING:
+    from .app_jwt import Signer
+    from .github_api import GitHubAPI
+
 EPILOG = """exit codes: 0 success, 2 bad input, 3 GitHub refused the request, 4 GitHub unreachable.
 The private key comes from --private-key-file (a path, or - for standard input) or from the
-environment variable named by --private-key-env (default GITHUB_APP_PRIVATE_KEY)."""
+environment variable named by --private-key-env (default GITHUB_APP_PRIVATE_KEY). An app JWT
+signed elsewhere (a KMS, an HSM, Vault) replaces the key: --app-jwt-file or --app-jwt-env."""
 
 
 def _add_app_options(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +41,12 @@ def _add_app_options(parser: argparse.ArgumentParser) -> None:
         default="GITHUB_APP_PRIVATE_KEY",
         help="environment variable holding the PEM private key (default: %(default)s)",
     )
+    app.add_argument(
+        "--app-jwt-file",
+        metavar="PATH",
+        help="an app JWT signed elsewhere, instead of the key (no ID needed); - reads standard input",
+    )
+    app.add_argument("--app-jwt-env", metavar="VAR", help="environment variable holding an app JWT signed elsewhere")
 
 
 def _add_api_options(parser: argparse.ArgumentParser) -> None:
@@ -74,8 +85,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_app_options(create)
     scope = create.add_argument_group("what the token covers (as the action's inputs)")
-    scope.add_argument("--owner", help="user or organization of the installation; alone: all its repositories")
-    scope.add_argument("--repositories", help="repository names (or owner/name), separated by commas or newlines")
+    scope.add_argument(
+        "--owner",
+        action="append",
+        default=[],
+        help="user or organization of an installation; alone: all its repositories (repeatable: a token each)",
+    )
+    scope.add_argument(
+        "--repositories", help="repository names, or owner/name for several owners, separated by commas or newlines"
+    )
+    scope.add_argument(
+        "--repository-ids", metavar="IDS", help="numeric repository IDs, separated by commas (one owner)"
+    )
     scope.add_argument(
         "--permission",
         action="append",
@@ -86,7 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     scope.add_argument("--installation-id", help="the installation's ID, to skip the lookup")
     scope.add_argument("--enterprise", help="an enterprise installation's enterprise slug")
     _add_api_options(create)
-    create.add_argument("--json", action="store_true", help="print a JSON object with the token and its details")
+    create.add_argument(
+        "--json",
+        action="store_true",
+        help="print the token and its details as JSON; with several owners, the action's 'tokens' and "
+        "'installations' outputs",
+    )
 
     revoke = _command(
         commands,
@@ -98,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--token-env",
         metavar="VAR",
         default="GITHUB_APP_TOKEN",
-        help="environment variable holding the token (default: %(default)s); without it, standard input",
+        help="environment variable holding the token (default: %(default)s); without it, standard input "
+        "(one token per line)",
     )
     _add_api_options(revoke)
 
@@ -114,23 +141,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read_key(args: argparse.Namespace, environ: dict[str, str], stdin: TextIO) -> str:
-    if args.private_key_file == "-":
+def _read_file(option: str, path: str, stdin: TextIO) -> str:
+    if path == "-":
         return stdin.read()
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else "not a text file"
+        raise InputError(f"Cannot read {option} '{path}': {reason}.") from None
+
+
+def _credentials(args: argparse.Namespace, environ: dict[str, str], stdin: TextIO) -> tuple[str, str]:
+    """``(input name, value)``: the app JWT when one is given, else the private key."""
+    if args.app_jwt_file:
+        return "app-jwt", _read_file("--app-jwt-file", args.app_jwt_file, stdin)
+    if args.app_jwt_env:
+        value = environ.get(args.app_jwt_env, "")
+        if not value.strip():
+            raise InputError(f"--app-jwt-env names {args.app_jwt_env}, which is not set or empty.")
+        return "app-jwt", value
     if args.private_key_file:
-        try:
-            with open(args.private_key_file, encoding="utf-8") as handle:
-                return handle.read()
-        except (OSError, UnicodeDecodeError) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else "not a text file"
-            raise InputError(f"Cannot read --private-key-file '{args.private_key_file}': {reason}.") from None
+        return "private-key", _read_file("--private-key-file", args.private_key_file, stdin)
     value = environ.get(args.private_key_env, "")
     if not value.strip():
         raise InputError(
             f"No private key: give --private-key-file PATH (or - for standard input), or set "
-            f"{args.private_key_env} to the PEM key."
+            f"{args.private_key_env} to the PEM key; or give an app JWT with --app-jwt-file or --app-jwt-env."
         )
-    return value
+    return "private-key", value
 
 
 def to_inputs(args: argparse.Namespace, environ: dict[str, str], stdin: TextIO) -> dict[str, str]:
@@ -141,11 +180,12 @@ def to_inputs(args: argparse.Namespace, environ: dict[str, str], stdin: TextIO) 
         if value:
             env["INPUT_" + name.upper()] = value
 
-    for name in ("client-id", "app-id", "owner", "repositories", "installation-id", "enterprise", "ca-bundle"):
+    for name in ("client-id", "app-id", "repositories", "repository-ids", "installation-id", "enterprise", "ca-bundle"):
         put(name, getattr(args, name.replace("-", "_"), None))
+    put("owner", "\n".join(getattr(args, "owner", None) or ()))
     put("github-api-url", args.api_url)
     if args.command in ("create", "installations"):
-        put("private-key", _read_key(args, environ, stdin))
+        put(*_credentials(args, environ, stdin))
     for item in getattr(args, "permission", []):
         name, sep, level = item.partition("=")
         if not sep or not name.strip():
@@ -154,60 +194,91 @@ def to_inputs(args: argparse.Namespace, environ: dict[str, str], stdin: TextIO) 
     return env
 
 
-def _create(env: dict[str, str], as_json: bool, out: TextIO) -> None:
-    from .app_jwt import AppAuth
-    from .github_api import GitHubAPI
-    from .inputs import parse_main_inputs
-    from .main import create_token
-    from .private_key import load_private_key
-
-    inputs = parse_main_inputs(env)
-    auth = AppAuth(inputs.issuer, load_private_key(inputs.private_key))
-    api = GitHubAPI(inputs.api_url, log=lambda line: print(line, file=sys.stderr), ca_bundle=inputs.ca_bundle)
-    try:
-        installation, token = create_token(inputs, api, auth, env)
-    finally:
-        api.close()
-    if as_json:
-        details = {
-            "token": token.token,
-            "expires_at": token.expires_at,
-            "installation_id": installation.id,
-            "app_slug": installation.app_slug,
-            "permissions": token.permissions,
-            "repositories": list(token.repositories or ()),
-        }
-        out.write(json.dumps(details, indent=2) + "\n")
-    else:
-        out.write(token.token + "\n")
-
-
-def _revoke(env: dict[str, str], args: argparse.Namespace, environ: dict[str, str], stdin: TextIO, out: TextIO) -> None:
+def _api(env: dict[str, str]) -> GitHubAPI:
     from .github_api import GitHubAPI
     from .inputs import parse_api_url, resolve_ca_bundle
 
-    token = environ.get(args.token_env, "").strip() or stdin.read().strip()
-    if not token:
-        raise InputError(f"No token to revoke: set {args.token_env} or pass the token on standard input.")
-    api = GitHubAPI(parse_api_url(env), ca_bundle=resolve_ca_bundle(env))
+    return GitHubAPI(
+        parse_api_url(env), log=lambda line: print(line, file=sys.stderr), ca_bundle=resolve_ca_bundle(env)
+    )
+
+
+def _create(env: dict[str, str], as_json: bool, out: TextIO) -> None:
+    from . import report
+    from .core import MintRequest, mint, server_url, signer_for
+    from .inputs import parse_main_inputs
+
+    inputs = parse_main_inputs(env)
+    who = signer_for(inputs)
+    api = _api(env)
+    request = MintRequest(
+        who,
+        inputs.issuer_input,
+        inputs.scopes,
+        server_url(env.get("GITHUB_SERVER_URL", ""), inputs.api_url),
+        inputs.installation_id,
+    )
     try:
-        api.revoke_installation_token(token)
+        minted = mint(request, api)
     finally:
         api.close()
-    out.write("revoked\n")
+    if len(minted) > 1:
+        if as_json:
+            tokens = {item.owner: item.token.token for item in minted}
+            installations = {item.owner: report.installation_details(item) for item in minted}
+            out.write(json.dumps({"tokens": tokens, "installations": installations}, indent=2) + "\n")
+        else:
+            out.write("".join(f"{item.owner}\t{item.token.token}\n" for item in minted))
+        return
+    (only,) = minted
+    if as_json:
+        details = {
+            "token": only.token.token,
+            "expires_at": only.token.expires_at,
+            "installation_id": only.installation.id,
+            "app_slug": only.installation.app_slug,
+            "permissions": only.token.permissions,
+            "repositories": list(only.token.repositories or ()),
+        }
+        out.write(json.dumps(details, indent=2) + "\n")
+    else:
+        out.write(only.token.token + "\n")
+
+
+def _revoke(env: dict[str, str], args: argparse.Namespace, environ: dict[str, str], stdin: TextIO, out: TextIO) -> None:
+    from .core import revoke
+
+    given = environ.get(args.token_env, "").strip() or stdin.read().strip()
+    tokens = [line.strip() for line in given.splitlines() if line.strip()]
+    if not tokens:
+        raise InputError(f"No token to revoke: set {args.token_env} or pass the token on standard input.")
+    api = _api(env)
+    try:
+        problems = revoke(api, tokens)
+    finally:
+        api.close()
+    failed = [problem for problem in problems if problem is not None]
+    if failed:
+        raise failed[0]
+    out.write("revoked\n" * len(tokens))
 
 
 def _installations(env: dict[str, str], as_json: bool, out: TextIO) -> None:
-    from .app_jwt import AppAuth
-    from .github_api import GitHubAPI
-    from .inputs import input_variable, parse_api_url, parse_issuer, resolve_ca_bundle
-    from .private_key import load_private_key
+    from .inputs import input_variable, parse_issuer
 
-    issuer, _ = parse_issuer(env)
-    auth = AppAuth(issuer, load_private_key(env[input_variable("private-key")]))
-    api = GitHubAPI(parse_api_url(env), ca_bundle=resolve_ca_bundle(env))
+    if env.get(input_variable("app-jwt")):
+        from .app_jwt import read_app_jwt
+
+        who: Signer = read_app_jwt(env[input_variable("app-jwt")])
+    else:
+        from .app_jwt import AppAuth
+        from .private_key import load_private_key
+
+        issuer, _ = parse_issuer(env)
+        who = AppAuth(issuer, load_private_key(env[input_variable("private-key")]))
+    api = _api(env)
     try:
-        found = api.list_installations(auth)
+        found = api.list_installations(who)
     finally:
         api.close()
     if as_json:

@@ -31,7 +31,7 @@ from .retry import BUDGET, make_retry
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .app_jwt import AppAuth
+    from .app_jwt import Signer
     from .inputs import InstallationTarget
 
 API_VERSION = "2022-11-28"
@@ -236,10 +236,14 @@ class GitHubAPI:
             raise unreadable(method, path, response.status_code, "not a JSON object")
         return data
 
-    def _app_request(self, method: str, path: str, auth: AppAuth, expected: int, body: Any = None) -> dict[str, Any]:
-        """Send a request authenticated by an app JWT; correct the clock once on a time 401."""
+    def _app_request(self, method: str, path: str, auth: Signer, expected: int, body: Any = None) -> dict[str, Any]:
+        """Send a request authenticated by an app JWT; correct the clock once on a time 401.
+
+        The correction signs a new JWT on GitHub's clock (``Date`` header); a signer that
+        cannot sign again (an app JWT signed elsewhere) gets the 401 as it is.
+        """
         response = self._send(method, path, f"Bearer {auth.jwt()}", body)
-        if response.status_code == 401:
+        if response.status_code == 401 and auth.can_resign:
             github_message, _ = _github_message(response)
             offset = clock_offset(response.headers.get("Date", ""))
             if github_message.startswith(CLOCK_MESSAGES) and offset is not None:
@@ -250,11 +254,11 @@ class GitHubAPI:
         return self._json(response, method, path)
 
     # -- operations -------------------------------------------------------------------
-    def get_app(self, auth: AppAuth) -> dict[str, Any]:
+    def get_app(self, auth: Signer) -> dict[str, Any]:
         """``GET /app`` (apps/get-authenticated): the app's own record."""
         return self._app_request("GET", "/app", auth, 200)
 
-    def list_installations(self, auth: AppAuth) -> list[InstallationSummary]:
+    def list_installations(self, auth: Signer) -> list[InstallationSummary]:
         """``GET /app/installations`` (apps/list-installations), every page of 100."""
         found: list[InstallationSummary] = []
         url: str | None = f"{self.base_url}/app/installations?per_page=100"
@@ -279,7 +283,7 @@ class GitHubAPI:
             url = response.links.get("next", {}).get("url")
         return found
 
-    def get_installation(self, target: InstallationTarget, auth: AppAuth) -> Installation:
+    def get_installation(self, target: InstallationTarget, auth: Signer) -> Installation:
         """Find the app's installation for a repository or an account.
 
         ``GET /enterprises/{enterprise}/installation`` when ``target.enterprise`` is set,
@@ -306,7 +310,7 @@ class GitHubAPI:
             raise unreadable("GET", path, 200, "no installation id") from None
 
     def create_installation_token(
-        self, installation_id: int, auth: AppAuth, body: dict[str, object]
+        self, installation_id: int, auth: Signer, body: dict[str, object]
     ) -> InstallationToken:
         """``POST /app/installations/{installation_id}/access_tokens``.
 

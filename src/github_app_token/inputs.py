@@ -20,8 +20,10 @@ from .permission_levels import PERMISSION_LEVELS
 
 DEFAULT_API_URL = "https://api.github.com"
 PERMISSION_PREFIX = "permission-"
-#: The create-token operation accepts at most this many repositories.
+#: The create-token operation accepts at most this many repositories (names and IDs together).
 MAX_REPOSITORIES = 500
+#: Owners one step mints tokens for (each costs two requests; GitHub limits requests per minute).
+MAX_OWNERS = 20
 
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
@@ -207,28 +209,74 @@ class InstallationTarget(NamedTuple):
 
 
 class TokenScope(NamedTuple):
-    """What the token is for: the installation lookup and the body of the create request.
+    """What one owner's token is for: the installation lookup and the body of the create request.
 
-    ``repositories`` is ``None`` for every repository the installation can reach;
-    ``permissions`` is empty for every permission of the installation.
+    ``target.owner`` is the owner exactly as the inputs wrote it (the key of the ``tokens``
+    output). ``repositories`` is ``None`` for every repository the installation can reach
+    (unless ``repository_ids`` names some); ``permissions`` is empty for every permission of
+    the installation. Source: ``POST /app/installations/{installation_id}/access_tokens``.
     """
 
     target: InstallationTarget
     repositories: tuple[str, ...] | None
     permissions: dict[str, str]
+    repository_ids: tuple[int, ...] = ()
 
     def request_body(self) -> dict[str, object]:
         """The JSON body of ``POST /app/installations/{id}/access_tokens``."""
         body: dict[str, object] = {}
         if self.repositories is not None:
             body["repositories"] = list(self.repositories)
+        if self.repository_ids:
+            body["repository_ids"] = list(self.repository_ids)
         if self.permissions:
             body["permissions"] = dict(self.permissions)
         return body
 
 
-def resolve_scope(env: Mapping[str, str]) -> TokenScope:
-    """Apply the scope rules of ``owner`` and ``repositories`` (as actions/create-github-app-token).
+def parse_repository_ids(env: Mapping[str, str]) -> tuple[int, ...]:
+    """The ``repository-ids`` input: numeric IDs, comma- or newline-separated. Raises InputError."""
+    ids: dict[int, None] = {}
+    for item in split_list(get_input(env, "repository-ids")):
+        if not re.fullmatch(r"[1-9][0-9]{0,18}", item):
+            raise InputError(messages.BAD_REPOSITORY_ID.format(value=_shown(item, 30)))
+        ids.setdefault(int(item), None)
+    return tuple(ids)
+
+
+def _owners(env: Mapping[str, str]) -> list[str]:
+    """The ``owner`` input as a list: as written, checked, without case-insensitive duplicates."""
+    seen: dict[str, str] = {}
+    for owner in split_list(get_input(env, "owner")):
+        seen.setdefault(check_owner(owner, "owner").casefold(), owner)
+    if len(seen) > MAX_OWNERS:
+        raise InputError(messages.TOO_MANY_OWNERS.format(count=len(seen), limit=MAX_OWNERS))
+    return list(seen.values())
+
+
+def _current_repository(env: Mapping[str, str]) -> tuple[str, str]:
+    current = env.get("GITHUB_REPOSITORY", "").strip()
+    if not current:
+        raise InputError(messages.MISSING_GITHUB_REPOSITORY)
+    owner, _, name = current.partition("/")
+    return check_owner(owner, "GITHUB_REPOSITORY"), check_repository(name, "GITHUB_REPOSITORY")
+
+
+def _current_owner(env: Mapping[str, str]) -> str:
+    owner = env.get("GITHUB_REPOSITORY_OWNER", "").strip()
+    if not owner:
+        raise InputError(messages.MISSING_GITHUB_REPOSITORY_OWNER)
+    return check_owner(owner, "GITHUB_REPOSITORY_OWNER")
+
+
+def _quoted(owners: list[str]) -> str:
+    return ", ".join(f"'{owner}'" for owner in owners)
+
+
+def resolve_scopes(env: Mapping[str, str]) -> tuple[TokenScope, ...]:
+    """Apply the scope rules of ``owner``, ``repositories`` and ``repository-ids``: one scope per owner.
+
+    With one owner these are actions/create-github-app-token's rules:
 
     ====== ============ ============================================= ===================
     owner  repositories lookup                                        token repositories
@@ -239,73 +287,109 @@ def resolve_scope(env: Mapping[str, str]) -> TokenScope:
     set    set          ``/repos/{owner}/{first}/installation``       those listed
     ====== ============ ============================================= ===================
 
-    With ``enterprise`` set (and neither of the others): ``/enterprises/{enterprise}/installation``,
-    every repository. Raises InputError for a bad name, a repository of another owner, more than 500
-    repositories, or a missing ``GITHUB_REPOSITORY``/``GITHUB_REPOSITORY_OWNER``.
+    ``owner`` may list several owners, and ``repositories`` may name ``owner/repo`` entries of
+    several owners: each owner gets its own scope, in the order first written. A bare name
+    belongs to the one owner in play, and is an error when there are several; when both inputs
+    are given, every owner listed needs at least one repository. ``repository-ids`` go to the one
+    owner in play (IDs carry no owner); alone, the installation is looked up by owner. With
+    ``enterprise`` set (and none of the others): ``/enterprises/{enterprise}/installation``, every
+    repository. Raises InputError for a bad name, a repository of an owner not listed, more than
+    :data:`MAX_REPOSITORIES` repositories for one owner or :data:`MAX_OWNERS` owners, or a missing
+    ``GITHUB_REPOSITORY``/``GITHUB_REPOSITORY_OWNER``.
     """
-    owner_input = get_input(env, "owner")
-    owner = check_owner(owner_input, "owner") if owner_input else ""
+    owners = _owners(env)
     entries = split_list(get_input(env, "repositories"))
+    ids = parse_repository_ids(env)
     permissions = parse_permissions(env)
     enterprise = get_input(env, "enterprise")
 
     if enterprise:
-        if owner or entries:
+        if owners or entries or ids:
             raise InputError(messages.ENTERPRISE_WITH_SCOPE)
         check_owner(enterprise, "enterprise")
-        return TokenScope(InstallationTarget(enterprise, None, enterprise), None, permissions)
+        return (TokenScope(InstallationTarget(enterprise, None, enterprise), None, permissions),)
 
-    if not owner and not entries:
-        current = env.get("GITHUB_REPOSITORY", "").strip()
-        if not current:
-            raise InputError(messages.MISSING_GITHUB_REPOSITORY)
-        current_owner, _, current_name = current.partition("/")
-        check_owner(current_owner, "GITHUB_REPOSITORY")
-        check_repository(current_name, "GITHUB_REPOSITORY")
-        return TokenScope(InstallationTarget(current_owner, current_name), (current_name,), permissions)
+    if not owners and not entries and not ids:
+        owner, name = _current_repository(env)
+        return (TokenScope(InstallationTarget(owner, name), (name,), permissions),)
 
-    if owner and not entries:
-        return TokenScope(InstallationTarget(owner), None, permissions)
-
-    if not owner:
-        owner = env.get("GITHUB_REPOSITORY_OWNER", "").strip()
-        if not owner:
-            raise InputError(messages.MISSING_GITHUB_REPOSITORY_OWNER)
-        check_owner(owner, "GITHUB_REPOSITORY_OWNER")
-
-    if len(entries) > MAX_REPOSITORIES:
-        raise InputError(messages.TOO_MANY_REPOSITORIES.format(count=len(entries), limit=MAX_REPOSITORIES))
-    names: dict[str, None] = {}
+    # Each entry's owner (None for a bare name) and name, checked.
+    parsed: list[tuple[str | None, str]] = []
     for entry in entries:
-        entry_owner, slash, name = entry.rpartition("/")
-        if slash:
-            check_owner(entry_owner, "repositories")
-            if entry_owner.casefold() != owner.casefold():
-                raise InputError(messages.REPOSITORY_OF_OTHER_OWNER.format(entry=_shown(entry), owner=owner))
-        names.setdefault(check_repository(name, "repositories"), None)
-    repositories = tuple(names)
-    return TokenScope(InstallationTarget(owner, repositories[0]), repositories, permissions)
+        written_owner, slash, name = entry.rpartition("/")
+        checked_owner = check_owner(written_owner, "repositories") if slash else None
+        parsed.append((checked_owner, check_repository(name, "repositories")))
+    bare = [name for entry_owner, name in parsed if entry_owner is None]
+
+    if owners:
+        in_play = owners
+        listed = {owner.casefold() for owner in owners}
+        for (entry_owner, _), entry in zip(parsed, entries, strict=True):
+            if entry_owner is not None and entry_owner.casefold() not in listed:
+                raise InputError(messages.REPOSITORY_OF_OTHER_OWNER.format(entry=_shown(entry), owners=_quoted(owners)))
+        if bare and len(owners) > 1:
+            raise InputError(messages.BARE_REPOSITORY_SEVERAL_OWNERS.format(name=bare[0], owners=_quoted(owners)))
+    else:
+        # Owners come from the owner/repo entries; bare names, and IDs alone, belong to the current owner.
+        current = _current_owner(env) if bare or not entries else None
+        spelled: dict[str, str] = {}
+        for entry_owner, _ in parsed or [(None, "")]:
+            spelling = entry_owner or str(current)
+            spelled.setdefault(spelling.casefold(), spelling)
+        in_play = list(spelled.values())
+        if current is not None and bare and len(in_play) > 1:
+            other = next(
+                e for (o, _), e in zip(parsed, entries, strict=True) if o and o.casefold() != current.casefold()
+            )
+            message = messages.BARE_REPOSITORY_WITH_OTHER_OWNER
+            raise InputError(message.format(entry=_shown(other), owner=current, name=bare[0]))
+    if ids and len(in_play) > 1:
+        raise InputError(messages.REPOSITORY_IDS_NEED_ONE_OWNER.format(owners=_quoted(in_play)))
+
+    scopes = []
+    for owner in in_play:
+        names = list(
+            dict.fromkeys(name for entry_owner, name in parsed if (entry_owner or owner).casefold() == owner.casefold())
+        )
+        if entries and not names:
+            raise InputError(messages.OWNER_WITHOUT_REPOSITORIES.format(owner=owner))
+        if len(names) + len(ids) > MAX_REPOSITORIES:
+            raise InputError(messages.TOO_MANY_REPOSITORIES.format(count=len(names) + len(ids), limit=MAX_REPOSITORIES))
+        target = InstallationTarget(owner, names[0] if names else None)
+        scopes.append(TokenScope(target, tuple(names) if names else None, permissions, ids))
+    return tuple(scopes)
+
+
+def resolve_scope(env: Mapping[str, str]) -> TokenScope:
+    """The scope when the inputs name one owner (see :func:`resolve_scopes`); InputError for several."""
+    scopes = resolve_scopes(env)
+    if len(scopes) > 1:
+        raise InputError(messages.SEVERAL_OWNERS.format(owners=_quoted([s.target.owner for s in scopes])))
+    return scopes[0]
 
 
 class MainInputs(NamedTuple):
     """Everything the main step needs, validated.
 
-    ``issuer`` is the JWT ``iss`` (client ID or app ID) and ``issuer_input`` the input
-    it came from; ``private_key`` is the raw text (parsed later by ``private_key``).
+    Who signs: ``private_key`` (raw text, parsed later by ``private_key``) with ``issuer`` (the
+    JWT ``iss``: client ID or app ID) from the input ``issuer_input``; or ``app_jwt``, an app
+    JWT signed elsewhere (read later by ``app_jwt``), when ``issuer`` and ``private_key`` are
+    empty. ``scopes`` holds one scope per owner, in input order.
     """
 
     issuer: str
     issuer_input: str
     private_key: str
-    scope: TokenScope
+    scopes: tuple[TokenScope, ...]
     api_url: str
     skip_token_revoke: bool
     ca_bundle: str | None = None
     installation_id: int | None = None
     bot_identity: bool = False
+    app_jwt: str = ""
 
-    def __repr__(self) -> str:  # never show the private key
-        return f"MainInputs(issuer={self.issuer!r}, scope={self.scope!r}, api_url={self.api_url!r})"
+    def __repr__(self) -> str:  # never show the private key or the app JWT
+        return f"MainInputs(issuer={self.issuer!r}, scopes={self.scopes!r}, api_url={self.api_url!r})"
 
 
 def parse_issuer(env: Mapping[str, str]) -> tuple[str, str]:
@@ -325,21 +409,36 @@ def parse_issuer(env: Mapping[str, str]) -> tuple[str, str]:
 
 
 def parse_main_inputs(env: Mapping[str, str]) -> MainInputs:
-    """Read and check every input of the main step. Raises InputError."""
-    issuer, issuer_input = parse_issuer(env)
+    """Read and check every input of the main step. Raises InputError.
+
+    Either ``app-jwt`` (then no key, client ID or app ID is needed) or ``private-key`` with
+    ``client-id`` or ``app-id``.
+    """
+    app_jwt = get_input(env, "app-jwt")
     private_key = env.get(input_variable("private-key"), "")
-    if not private_key.strip():
-        raise InputError(messages.MISSING_PRIVATE_KEY)
+    if app_jwt:
+        if private_key.strip():
+            raise InputError(messages.APP_JWT_AND_PRIVATE_KEY)
+        issuer, issuer_input = "", "app-jwt"
+    else:
+        issuer, issuer_input = parse_issuer(env)
+        if not private_key.strip():
+            raise InputError(messages.MISSING_PRIVATE_KEY)
+    scopes = resolve_scopes(env)
+    installation_id = parse_installation_id(env)
+    if installation_id is not None and len(scopes) > 1:
+        raise InputError(messages.INSTALLATION_ID_SEVERAL_OWNERS)
     return MainInputs(
         issuer=issuer,
         issuer_input=issuer_input,
         private_key=private_key,
-        scope=resolve_scope(env),
+        scopes=scopes,
         api_url=parse_api_url(env),
         skip_token_revoke=parse_bool(env, "skip-token-revoke"),
         ca_bundle=resolve_ca_bundle(env),
-        installation_id=parse_installation_id(env),
+        installation_id=installation_id,
         bot_identity=parse_bool(env, "bot-identity"),
+        app_jwt=app_jwt,
     )
 
 

@@ -38,9 +38,42 @@ BAD_REPOSITORY = (
     "'owner/repo', with letters, digits, '.', '-' or '_' only."
 )
 REPOSITORY_OF_OTHER_OWNER = (
-    "Repository '{entry}' in 'repositories' belongs to another owner than '{owner}'. A token "
-    "covers one installation, so list repositories of '{owner}' only (set 'owner' to change "
-    "it), or use one step per owner."
+    "Repository '{entry}' in 'repositories' belongs to another owner than {owners} listed in "
+    "'owner'. Add its owner to 'owner' (a token is created for each owner listed), or remove the entry."
+)
+BARE_REPOSITORY_WITH_OTHER_OWNER = (
+    "Repository '{entry}' in 'repositories' belongs to another owner than '{owner}', the owner of "
+    "'{name}' and of the other names written without an owner. With several owners, write every "
+    "entry as 'owner/repo' (a token is created for each owner), or set 'owner' to one owner."
+)
+BARE_REPOSITORY_SEVERAL_OWNERS = (
+    "'repositories' names '{name}' without an owner, but 'owner' lists several ({owners}). Write it "
+    "as 'owner/{name}', so that it is clear which owner's token covers it."
+)
+OWNER_WITHOUT_REPOSITORIES = (
+    "'owner' lists '{owner}', but 'repositories' names none of its repositories. Add at least one "
+    "'{owner}/repo' entry, or remove '{owner}' from 'owner' and use another step for a token over all "
+    "of its repositories (least privilege: no whole-installation token is made by omission)."
+)
+TOO_MANY_OWNERS = (
+    "'owner' lists {count} owners; one step mints tokens for at most {limit}. Split them over several steps or jobs."
+)
+SEVERAL_OWNERS = "These inputs name several owners ({owners}), where one is needed."
+BAD_REPOSITORY_ID = (
+    "'repository-ids' must hold repository IDs (numbers, e.g. from github.repository_id), separated by "
+    "commas or newlines, but it holds '{value}'."
+)
+REPOSITORY_IDS_NEED_ONE_OWNER = (
+    "'repository-ids' can only be used with one owner, because an ID does not say which owner's "
+    "installation it belongs to, but the inputs name several ({owners}). Use one step per owner."
+)
+INSTALLATION_ID_SEVERAL_OWNERS = (
+    "'installation-id' names one installation, which belongs to one owner, but the inputs name "
+    "several owners. Leave 'installation-id' unset to look each owner's installation up."
+)
+APP_JWT_AND_PRIVATE_KEY = (
+    "Both 'app-jwt' and 'private-key' are set. Give one of them: 'app-jwt' when the app JWT is "
+    "signed elsewhere (then the key never reaches this step), otherwise 'private-key'."
 )
 TOO_MANY_REPOSITORIES = (
     "'repositories' lists {count} repositories, but a token can name at most {limit}. Leave "
@@ -52,9 +85,9 @@ UNKNOWN_PERMISSION = (
 )
 BAD_PERMISSION_LEVEL = "'{input}' must be one of: {allowed}; it is '{value}'."
 ENTERPRISE_WITH_SCOPE = (
-    "'enterprise' cannot be combined with 'owner' or 'repositories': an enterprise installation's "
-    "token covers the enterprise, not repositories. Use one step for the enterprise and another for "
-    "an owner's repositories."
+    "'enterprise' cannot be combined with 'owner' or 'repositories' (or 'repository-ids'): an "
+    "enterprise installation's token covers the enterprise, not repositories. Use one step for the "
+    "enterprise and another for an owner's repositories."
 )
 MISSING_GITHUB_REPOSITORY = (
     "GITHUB_REPOSITORY is not set, so the current repository is unknown. Set 'owner' and/or "
@@ -72,6 +105,41 @@ BAD_CA_BUNDLE = (
 CA_BUNDLE_NOT_FOUND = (
     "'ca-bundle' names '{value}', which is not a file. Give a path relative to the workspace (check "
     "out the repository first if the file is in it), an absolute path, or the PEM text itself."
+)
+
+# --- App JWT signed elsewhere (app-jwt) ------------------------------------------------
+APP_JWT_HOW = (
+    " Sign it right before this step: RS256 with the GitHub App's private key, 'iss' the client ID "
+    "or app ID, 'iat' 60 seconds in the past and 'exp' at most 10 minutes ahead (see the README's "
+    "recipe)."
+)
+APP_JWT_MALFORMED = "'app-jwt' is not a JSON web token (three base64url parts separated by dots)." + APP_JWT_HOW
+APP_JWT_NOT_RS256 = "'app-jwt' is signed with '{alg}', but GitHub accepts only RS256 app JWTs." + APP_JWT_HOW
+APP_JWT_NO_ISSUER = "'app-jwt' has no 'iss' claim: it must name the app by client ID or app ID." + APP_JWT_HOW
+APP_JWT_NO_TIMES = "'app-jwt' lacks an 'iat' or 'exp' claim, or one is not a whole number of seconds." + APP_JWT_HOW
+APP_JWT_EXPIRED = "'app-jwt' expired at {when}, {ago} s ago." + APP_JWT_HOW
+APP_JWT_TOO_SHORT = (
+    "'app-jwt' expires in {left} s: too soon for this step to finish (it may need up to {minimum} s, "
+    "and a JWT signed elsewhere cannot be signed again here)." + APP_JWT_HOW
+)
+APP_JWT_NOT_YET = (
+    "'app-jwt' is issued at {when}, {ahead} s in the future by this runner's clock; GitHub refuses it "
+    "until then. Check the clock of the machine that signed it." + APP_JWT_HOW
+)
+APP_JWT_TOO_LONG = (
+    "'app-jwt' is valid for {minutes} more minutes; GitHub refuses app JWTs that expire more than 10 "
+    "minutes ahead." + APP_JWT_HOW
+)
+APP_JWT_REJECTED = (
+    "GitHub rejected the app JWT from 'app-jwt' (HTTP 401: {github_message}). Check that it is signed "
+    "with a private key of the GitHub App whose client ID or app ID is its 'iss' ({issuer}), and that "
+    "the key has not been deleted from the app's settings."
+)
+APP_JWT_CLOCK = (
+    "GitHub rejected the times of the app JWT from 'app-jwt' (HTTP 401: {github_message}). GitHub's "
+    "clock is {offset} s {direction} this runner's, and a JWT signed elsewhere cannot be signed again "
+    "here. Sign it on GitHub's time: 'iat' 60 s in the past and 'exp' at most 10 minutes ahead, on a "
+    "machine whose clock is synchronised (NTP)."
 )
 
 # --- Private key --------------------------------------------------------------------
@@ -134,6 +202,13 @@ BOT_LOOKUP_FAILED = (
     "Could not look up the app's bot user '{login}' ({reason}); the bot-user-id and bot-email outputs are empty."
 )
 
+OWNERS_FAILED = "Could not create the tokens for {owners} ({failed} of {total} owners). {reasons}"
+OTHERS_REVOKED = "The tokens already created for the other owners were revoked at once: none is left valid."
+OTHERS_NOT_REVOKED = (
+    "The tokens already created for the other owners were revoked, except for {owners}, whose revoke "
+    "failed too; they expire within the hour."
+)
+
 DISCARDED = "The step failed after the token was created, so the token was revoked at once."
 DISCARD_FAILED = "The step failed after the token was created, and revoking it failed too; it expires within the hour."
 
@@ -142,6 +217,7 @@ POST_SKIPPED = "'skip-token-revoke' is true: the token was not revoked; it expir
 POST_NO_TOKEN = "No token was saved by the main step, so there is nothing to revoke."  # noqa: S105 - a message, not a password
 POST_EXPIRED = "The token expired at {expires_at}; nothing to revoke."
 POST_REVOKED = "Revoked the installation access token."
+POST_REVOKED_ONE = "Revoked an installation access token (it would have expired at {expires_at})."
 POST_REVOKE_FAILED = (
     "Could not revoke the installation access token ({reason}). It stays valid until it expires at {expires_at}."
 )

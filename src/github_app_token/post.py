@@ -1,4 +1,4 @@
-"""The action's post step: revoke the token unless told not to or already expired.
+"""The action's post step: revoke the token (each token, with several owners) unless told not to or expired.
 
 The post step never fails the job: every problem becomes one ``::warning::`` line with
 a readable reason, and the exit code is always 0. It imports neither PyJWT nor
@@ -8,11 +8,16 @@ cryptography: revoking needs only the token.
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from . import messages, runner
 from .errors import ActionError, GitHubAPIError
 from .inputs import parse_api_url, parse_bool, resolve_ca_bundle
+
+if TYPE_CHECKING:
+    from .github_api import GitHubAPI
 
 #: Seconds before ``expires-at`` from which the token is treated as expired already.
 EXPIRY_MARGIN = 60
@@ -48,29 +53,56 @@ def github_now(clock_offset: str) -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=offset)
 
 
+def saved_tokens(env: Mapping[str, str]) -> list[tuple[str, str]]:
+    """``[(token, expires-at)]`` the main step saved: ``tokens`` for several owners, else ``token``."""
+    several = runner.get_state(env, "tokens")
+    if several:
+        try:
+            return [(str(item["token"]), str(item["expires-at"])) for item in json.loads(several)]
+        except (ValueError, TypeError, KeyError):
+            pass  # unreadable: fall back to the first token, saved on its own too
+    token = runner.get_state(env, "token")
+    return [(token, runner.get_state(env, "expires-at") or "an unknown time")] if token else []
+
+
 def run(env: Mapping[str, str], log: runner.Log | None = None) -> int:
     """Run the post step with the runner's environment ``env``; always returns 0."""
     log = log or runner.Log()
-    token = runner.get_state(env, "token")
-    expires_at = runner.get_state(env, "expires-at") or "an unknown time"
+    saved = saved_tokens(env)
     try:
         if parse_bool(env, "skip-token-revoke"):
+            expires_at = saved[0][1] if saved else runner.get_state(env, "expires-at") or "an unknown time"
             log.info(messages.POST_SKIPPED.format(expires_at=expires_at))
             return 0
-        if not token:
+        if not saved:
             log.info(messages.POST_NO_TOKEN)
             return 0
-        if is_expired(expires_at, github_now(runner.get_state(env, "clock-offset"))):
+        now = github_now(runner.get_state(env, "clock-offset"))
+        live = [(token, expires_at) for token, expires_at in saved if not is_expired(expires_at, now)]
+        for _, expires_at in (item for item in saved if item not in live):
             log.info(messages.POST_EXPIRED.format(expires_at=expires_at))
+        if not live:
             return 0
         from .github_api import GitHubAPI
 
         api = GitHubAPI(parse_api_url(env), log=log.info, debug=log.debug, ca_bundle=resolve_ca_bundle(env))
         try:
-            api.revoke_installation_token(token)
+            for token, expires_at in live:
+                revoke_one(api, token, expires_at, log, several=len(saved) > 1)
         finally:
             api.close()
-        log.info(messages.POST_REVOKED)
+    except ActionError as error:
+        log.warning(messages.POST_REVOKE_FAILED.format(reason=str(error), expires_at=saved[0][1]))
+    except Exception as error:  # noqa: BLE001 - the post step must not fail the job
+        reason = f"unexpected {type(error).__name__}"
+        log.warning(messages.POST_REVOKE_FAILED.format(reason=reason, expires_at=saved[0][1] if saved else "?"))
+    return 0
+
+
+def revoke_one(api: GitHubAPI, token: str, expires_at: str, log: runner.Log, *, several: bool) -> None:
+    """Revoke one token; say what happened in one line (a warning only when it stays valid)."""
+    try:
+        api.revoke_installation_token(token)
     except GitHubAPIError as error:
         if error.status == 401:  # already revoked, or expired
             log.info(messages.POST_EXPIRED_OR_REVOKED.format(github_message=error.github_message))
@@ -79,7 +111,5 @@ def run(env: Mapping[str, str], log: runner.Log | None = None) -> int:
             log.warning(messages.POST_REVOKE_FAILED.format(reason=reason, expires_at=expires_at))
     except ActionError as error:
         log.warning(messages.POST_REVOKE_FAILED.format(reason=str(error), expires_at=expires_at))
-    except Exception as error:  # noqa: BLE001 - the post step must not fail the job
-        reason = f"unexpected {type(error).__name__}"
-        log.warning(messages.POST_REVOKE_FAILED.format(reason=reason, expires_at=expires_at))
-    return 0
+    else:
+        log.info(messages.POST_REVOKED_ONE.format(expires_at=expires_at) if several else messages.POST_REVOKED)

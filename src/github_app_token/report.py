@@ -1,6 +1,7 @@
-"""What the main step tells people: one log line, the step summary, and the outputs.
+"""What the main step tells people: one log line per token, the step summary, the outputs and state.
 
-None of these ever contains the token; ``outputs`` puts it under ``token`` only.
+None of these ever contains a token, except ``outputs`` (under ``token`` and ``tokens``) and
+``state`` (for the post step).
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ import json
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from .github_api import Installation, InstallationToken
+    from .core import Minted
+    from .github_api import InstallationToken
 
 
 class BotIdentity(NamedTuple):
@@ -55,8 +57,9 @@ def repositories_text(token: InstallationToken) -> str:
     return f"{shown} and {hidden} more ({len(names)} in all)" if hidden > 0 else shown
 
 
-def summary_line(installation: Installation, token: InstallationToken) -> str:
-    """One readable log line about the created token."""
+def summary_line(minted: Minted) -> str:
+    """One readable log line about a created token."""
+    installation, token = minted.installation, minted.token
     app = f", app {installation.app_slug}" if installation.app_slug else ""
     return (
         f"Created an installation access token for {installation.account_login} "
@@ -65,30 +68,79 @@ def summary_line(installation: Installation, token: InstallationToken) -> str:
     )
 
 
-def outputs(installation: Installation, token: InstallationToken, bot: BotIdentity) -> dict[str, str]:
-    """Every step output, by name (see action.yml)."""
+def _compact(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def installation_details(minted: Minted) -> dict[str, object]:
+    """One owner's entry of the ``installations`` output."""
     return {
-        "token": token.token,
-        "installation-id": str(installation.id),
-        "app-slug": installation.app_slug,
-        "expires-at": token.expires_at,
-        "permissions": json.dumps(token.permissions, separators=(",", ":")),
-        "repositories": json.dumps(list(token.repositories or ()), separators=(",", ":")),
-        "bot-name": bot.name,
-        "bot-user-id": bot.user_id,
-        "bot-email": bot.email,
+        "installation_id": minted.installation.id,
+        "app_slug": minted.installation.app_slug,
+        "expires_at": minted.token.expires_at,
+        "permissions": minted.token.permissions,
+        "repositories": list(minted.token.repositories or ()),
     }
 
 
-def step_summary(installation: Installation, token: InstallationToken) -> str:
-    """A small Markdown table for ``$GITHUB_STEP_SUMMARY``."""
-    rows = [
-        ("App", f"`{installation.app_slug}`" if installation.app_slug else "(not looked up)"),
-        ("Installation", f"{installation.id} on `{installation.account_login}`"),
-        ("Repositories", repositories_text(token)),
-        ("Permissions", describe(token.permissions, "none")),
-        ("Expires at", f"{token.expires_at} (UTC)"),
-    ]
-    lines = ["### GitHub App installation token", "", "| | |", "|---|---|"]
-    lines += [f"| {name} | {value.replace('|', '&#124;')} |" for name, value in rows]
+def outputs(minted: list[Minted], bot: BotIdentity) -> dict[str, str]:
+    """Every step output, by name (see action.yml): the first owner's, then ``tokens`` and ``installations``."""
+    first = minted[0]
+    return {
+        "token": first.token.token,
+        "installation-id": str(first.installation.id),
+        "app-slug": first.installation.app_slug,
+        "expires-at": first.token.expires_at,
+        "permissions": _compact(first.token.permissions),
+        "repositories": _compact(list(first.token.repositories or ())),
+        "bot-name": bot.name,
+        "bot-user-id": bot.user_id,
+        "bot-email": bot.email,
+        "tokens": _compact({item.owner: item.token.token for item in minted}),
+        "installations": _compact({item.owner: installation_details(item) for item in minted}),
+    }
+
+
+def state(minted: list[Minted], clock_offset: float) -> dict[str, str]:
+    """What the post step needs: the first token as before, and ``tokens`` when there are several.
+
+    ``clock-offset`` (GitHub's clock minus ours, seconds) lets post judge expiry on GitHub's time.
+    """
+    first = minted[0]
+    saved = {"token": first.token.token, "expires-at": first.token.expires_at, "clock-offset": str(round(clock_offset))}
+    if len(minted) > 1:
+        saved["tokens"] = _compact([{"token": m.token.token, "expires-at": m.token.expires_at} for m in minted])
+    return saved
+
+
+def _table(rows: list[tuple[str, str]]) -> list[str]:
+    return [f"| {name} | {value.replace('|', '&#124;')} |" for name, value in rows]
+
+
+def step_summary(minted: list[Minted]) -> str:
+    """A small Markdown table for ``$GITHUB_STEP_SUMMARY`` (a row per owner when there are several)."""
+    lines = ["### GitHub App installation token" + ("s" if len(minted) > 1 else ""), ""]
+    if len(minted) == 1:
+        installation, token = minted[0].installation, minted[0].token
+        lines += ["| | |", "|---|---|"]
+        lines += _table(
+            [
+                ("App", f"`{installation.app_slug}`" if installation.app_slug else "(not looked up)"),
+                ("Installation", f"{installation.id} on `{installation.account_login}`"),
+                ("Repositories", repositories_text(token)),
+                ("Permissions", describe(token.permissions, "none")),
+                ("Expires at", f"{token.expires_at} (UTC)"),
+            ]
+        )
+        return "\n".join(lines) + "\n\n"
+    lines += ["| Owner | Installation | Repositories | Permissions | Expires at (UTC) |", "|---|---|---|---|---|"]
+    for item in minted:
+        cells = [
+            f"`{item.owner}`",
+            str(item.installation.id),
+            repositories_text(item.token),
+            describe(item.token.permissions, "none"),
+            item.token.expires_at,
+        ]
+        lines.append("| " + " | ".join(cell.replace("|", "&#124;") for cell in cells) + " |")
     return "\n".join(lines) + "\n\n"

@@ -1,0 +1,251 @@
+"""The core: turn "what to mint" into installation access tokens, explain GitHub's refusals, revoke.
+
+Shared by the action's steps (``main``, ``post``) and the command-line tool (``cli``), which only
+translate between their front end and this module. For each owner: find the installation, then
+create the token (two requests; one with a known installation ID). Several owners are minted with
+at most :data:`OWNERS_IN_FLIGHT` at once. All or nothing: when any owner fails, every token
+already created is revoked, and one error names each owner that failed and why.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, NamedTuple
+
+from . import messages, report
+from .errors import ActionError, GitHubAPIError
+
+if TYPE_CHECKING:
+    from .app_jwt import Signer
+    from .github_api import GitHubAPI, Installation, InstallationToken
+    from .inputs import MainInputs, TokenScope
+
+#: Owners minted at once. Measured (bench/bench.py, 0.1 s per request): 3 owners take 0.61 s one
+#: at a time and 0.22 s together. Kept small: GitHub caps concurrent requests (secondary limits).
+OWNERS_IN_FLIGHT = 4
+
+
+class MintRequest(NamedTuple):
+    """What to mint: who signs (``signer``, named by the input ``issuer_input``), for which
+    owners, repositories and permissions (``scopes``, one per owner, in order), with which
+    installation when known (``installation_id``, one owner only), and the web URL of the
+    GitHub instance (``server_url``, for install links)."""
+
+    signer: Signer
+    issuer_input: str
+    scopes: tuple[TokenScope, ...]
+    server_url: str
+    installation_id: int | None = None
+
+
+class Minted(NamedTuple):
+    """One owner's token: its scope (``scope.target.owner`` as written), installation and token."""
+
+    scope: TokenScope
+    installation: Installation
+    token: InstallationToken
+
+    @property
+    def owner(self) -> str:
+        return self.scope.target.owner
+
+
+class MintFailed(ActionError):
+    """At least one owner failed; every token created was revoked (unless that failed too)."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def signer_for(inputs: MainInputs) -> Signer:
+    """Who signs: the private key (read and checked now), or the app JWT given (its claims checked now).
+
+    Raises InputError for an unusable key or app JWT, before any request.
+    """
+    if inputs.app_jwt:
+        from .app_jwt import read_app_jwt
+
+        return read_app_jwt(inputs.app_jwt)
+    from .app_jwt import AppAuth
+    from .private_key import load_private_key
+
+    return AppAuth(inputs.issuer, load_private_key(inputs.private_key))
+
+
+def server_url(server: str, api_url: str) -> str:
+    """The web URL of the GitHub instance: ``server`` (``GITHUB_SERVER_URL``), else derived from the API URL."""
+    if server.strip():
+        return server.strip().rstrip("/")
+    parts = urllib.parse.urlsplit(api_url)
+    return f"{parts.scheme}://{parts.netloc.removeprefix('api.')}"
+
+
+# --- GitHub's refusals, explained --------------------------------------------------------------
+def unauthorized(error: GitHubAPIError, request: MintRequest, api: GitHubAPI) -> GitHubAPIError:
+    """A 401 for the app JWT: the ID and the key do not belong together, or the given JWT is wrong."""
+    signer = request.signer
+    if signer.can_resign:
+        return error.explained(
+            messages.UNAUTHORIZED.format(
+                github_message=error.github_message, issuer_input=request.issuer_input, issuer=signer.issuer
+            )
+        )
+    from .github_api import CLOCK_MESSAGES
+
+    if error.github_message.startswith(CLOCK_MESSAGES):
+        offset = round(api.server_offset)
+        direction = "ahead of" if offset >= 0 else "behind"
+        return error.explained(
+            messages.APP_JWT_CLOCK.format(github_message=error.github_message, offset=abs(offset), direction=direction)
+        )
+    return error.explained(messages.APP_JWT_REJECTED.format(github_message=error.github_message, issuer=signer.issuer))
+
+
+def explain_lookup_failure(
+    error: GitHubAPIError, scope: TokenScope, request: MintRequest, api: GitHubAPI
+) -> GitHubAPIError:
+    """Turn a failed installation lookup into the message that says how to fix it."""
+    if error.status == 401:
+        return unauthorized(error, request, api)
+    if error.status != 404:
+        return error
+    target = scope.target
+    if target.repository:
+        where = messages.INSTALLATION_NOT_FOUND_REPO.format(owner=target.owner, repository=target.repository)
+    else:
+        where = messages.INSTALLATION_NOT_FOUND_OWNER.format(owner=target.owner)
+    fix = messages.INSTALL_FIX_NO_SLUG
+    try:  # Only on this failure path: ask GitHub for the app's slug to link its install page.
+        slug = api.get_app(request.signer).get("slug")
+    except ActionError:
+        slug = None
+    if isinstance(slug, str) and slug:
+        url = f"{request.server_url}/apps/{urllib.parse.quote(slug)}/installations/new"
+        fix = messages.INSTALL_FIX_WITH_SLUG.format(url=url)
+    return error.explained(messages.INSTALLATION_NOT_FOUND.format(where=where, path=error.path, fix=fix))
+
+
+def explain_create_failure(
+    error: GitHubAPIError, scope: TokenScope, request: MintRequest, api: GitHubAPI
+) -> GitHubAPIError:
+    """Turn a refused token creation into a message that repeats what was asked for."""
+    if error.status == 401:
+        return unauthorized(error, request, api)
+    if error.status == 404 and request.installation_id is not None:
+        return error.explained(messages.INSTALLATION_ID_NOT_FOUND.format(installation_id=request.installation_id))
+    if error.status not in (403, 404, 422):
+        return error
+    asked = [*(scope.repositories or ()), *(f"ID {number}" for number in scope.repository_ids)]
+    everything = "all of the installation's"
+    return error.explained(
+        messages.CREATE_REFUSED.format(
+            status=error.status,
+            github_message=error.github_message,
+            repositories=report.describe(asked, everything) if scope.repositories is not None or asked else everything,
+            permissions=report.describe(scope.permissions, everything),
+            owner=scope.target.owner,
+        )
+    )
+
+
+# --- minting -------------------------------------------------------------------------------------
+def mint_one(scope: TokenScope, request: MintRequest, api: GitHubAPI) -> tuple[Installation, InstallationToken]:
+    """Find one owner's installation, then create its token. Raises the explained GitHubAPIError."""
+    from .github_api import Installation
+
+    if request.installation_id is not None:
+        # The caller knows the installation: no lookup, so the app's slug stays unknown.
+        installation = Installation(request.installation_id, "", scope.target.owner, "")
+    else:
+        try:
+            installation = api.get_installation(scope.target, request.signer)
+        except GitHubAPIError as error:
+            raise explain_lookup_failure(error, scope, request, api) from None
+    try:
+        token = api.create_installation_token(installation.id, request.signer, scope.request_body())
+    except GitHubAPIError as error:
+        raise explain_create_failure(error, scope, request, api) from None
+    return installation, token
+
+
+def mint(
+    request: MintRequest,
+    api: GitHubAPI,
+    *,
+    on_token: Callable[[str], None] | None = None,
+    in_flight: int = OWNERS_IN_FLIGHT,
+) -> list[Minted]:
+    """Mint one token per scope, in the scopes' order; all or nothing.
+
+    ``on_token`` receives each token the moment GitHub returns it (the action masks it there,
+    before anything else can print it). With one owner, its error is raised as is. With several,
+    a failure of any revokes every token created and raises :class:`MintFailed` naming each
+    owner that failed and why. Raises ActionError subclasses only.
+    """
+
+    def one(scope: TokenScope) -> Minted | ActionError:
+        try:
+            installation, token = mint_one(scope, request, api)
+        except ActionError as error:
+            return error
+        if on_token is not None:
+            on_token(token.token)
+        return Minted(scope, installation, token)
+
+    scopes = request.scopes
+    if len(scopes) == 1:
+        results = [one(scopes[0])]
+    else:
+        with ThreadPoolExecutor(max_workers=max(1, min(in_flight, len(scopes)))) as pool:
+            results = list(pool.map(one, scopes))
+    minted = [result for result in results if isinstance(result, Minted)]
+    failed = [(scope, result) for scope, result in zip(scopes, results, strict=True) if isinstance(result, ActionError)]
+    if not failed:
+        return minted
+    if len(scopes) == 1:
+        raise failed[0][1]
+    unrevoked = [
+        item.owner
+        for item, problem in zip(minted, revoke(api, [m.token.token for m in minted]), strict=True)
+        if problem
+    ]
+    reasons = " ".join(f"'{scope.target.owner}': {error}" for scope, error in failed)
+    owners = ", ".join(f"'{scope.target.owner}'" for scope, _ in failed)
+    message = messages.OWNERS_FAILED.format(owners=owners, failed=len(failed), total=len(scopes), reasons=reasons)
+    if minted:
+        message += " " + (
+            messages.OTHERS_REVOKED
+            if not unrevoked
+            else messages.OTHERS_NOT_REVOKED.format(owners=", ".join(f"'{owner}'" for owner in unrevoked))
+        )
+    raise MintFailed(message, failed[0][1].exit_code)
+
+
+def revoke(api: GitHubAPI, tokens: Iterable[str]) -> list[ActionError | None]:
+    """``DELETE /installation/token`` for each token; the problem of each (None when revoked)."""
+    problems: list[ActionError | None] = []
+    for token in tokens:
+        try:
+            api.revoke_installation_token(token)
+        except ActionError as error:
+            problems.append(error)
+        else:
+            problems.append(None)
+    return problems
+
+
+def bot_user_id(api: GitHubAPI, installation: Installation, token: InstallationToken) -> tuple[int | None, str]:
+    """The app's bot user ID, looked up with the new token: ``(id, "")``, or ``(None, why not)``."""
+    if not installation.app_slug:
+        return None, messages.BOT_IDENTITY_NO_SLUG
+    login = f"{installation.app_slug}[bot]"
+    try:
+        return api.get_user_id(login, token.token), ""
+    except GitHubAPIError as error:
+        reason = f"HTTP {error.status}: {error.github_message}"
+    except ActionError as error:
+        reason = str(error)
+    return None, messages.BOT_LOOKUP_FAILED.format(login=login, reason=reason)
