@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -111,6 +112,47 @@ def image_sizes() -> list[str]:
     ]
 
 
+def owners_in_flight(runs: int, latency: float = 0.1) -> list[str]:
+    """Seconds to mint for N owners with 1, 2 and 4 in flight (core.mint, in-process).
+
+    The emulator answers each request after ``latency`` seconds, as GitHub does over the network.
+    """
+    from github_app_token.app_jwt import AppAuth
+    from github_app_token.core import MintRequest, mint
+    from github_app_token.github_api import GitHubAPI
+    from github_app_token.inputs import InstallationTarget, TokenScope
+    from tests.github_emulator import Throttle
+
+    emulator = GitHubEmulator()
+    app = default_world(emulator)
+    emulator.throttle = Throttle(latency=latency)
+    owners = []
+    for index in range(10):
+        account = emulator.add_account(f"owner-{index}")
+        emulator.add_repository(account, "repo")
+        emulator.install(app, account, None, {"contents": "read"})
+        owners.append(account.login)
+    rows = [f"{'owners':>8}" + "".join(f"{f'{n} in flight':>14}" for n in (1, 2, 4))]
+    with emulator:
+        for count in (1, 2, 3, 5, 10):
+            scopes = tuple(TokenScope(InstallationTarget(owner), None, {}) for owner in owners[:count])
+            request = MintRequest(
+                AppAuth(app.client_id, app.private_key), "client-id", scopes, "https://github.example"
+            )
+            cells = []
+            for in_flight in (1, 2, 4):
+                times = []
+                for _ in range(runs):
+                    api = GitHubAPI(emulator.url)
+                    started = time.perf_counter()
+                    mint(request, api, in_flight=in_flight)
+                    times.append(time.perf_counter() - started)
+                    api.close()
+                cells.append(f"{statistics.median(times):>12.2f} s")
+            rows.append(f"{count:>8}" + "".join(cells))
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
@@ -157,6 +199,9 @@ def main() -> int:
         post_env["INPUT_GITHUB-API-URL"] = emulator.url
         print("Import time, post stage (cumulative, top entries):")
         print("\n".join("  " + row for row in import_breakdown(["-I", str(job.root / "action" / "post")], post_env)))
+
+        print(f"\nSeveral owners in one step (median of {min(args.runs, 5)}, {0.1:g} s per request):")
+        print("\n".join("  " + row for row in owners_in_flight(min(args.runs, 5))))
 
         reason = "--no-container given" if args.no_container else container_available()
         print("\nContainer:")

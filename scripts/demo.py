@@ -2,7 +2,11 @@
 """Run the action's main and post steps locally, as the runner would, against the emulator.
 
 Usage: ``scripts/demo [name=value ...]`` where each argument is an action input, e.g.
-``scripts/demo owner=octocat`` or ``scripts/demo repositories=app,infra permission-contents=read``.
+``scripts/demo owner=octocat`` or ``scripts/demo repositories=app,infra permission-contents=read``;
+several owners: ``scripts/demo owner=octo-org,octocat``; repository IDs: ``scripts/demo
+repository-ids=ID`` (the IDs are printed first); an app JWT signed elsewhere:
+``scripts/demo app-jwt=signed-elsewhere`` (the demo plays the key service: it signs one with the
+app's key and gives the action only that JWT, no key and no ID).
 
 Starts the bundled GitHub API emulator (app ``token-minter``, organization ``octo-org``
 with repositories ``app``/``infra``, user ``octocat``), runs the entrypoint as a
@@ -14,7 +18,10 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import time
 from pathlib import Path
+
+import jwt
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
@@ -33,10 +40,15 @@ def main(argv: list[str]) -> int:
         given[name] = value
     with running() as (emulator, app), tempfile.TemporaryDirectory() as tmp:
         inputs = {"client-id": app.client_id, "private-key": pem_pkcs1(app.private_key), **given}
+        if inputs.get("app-jwt") == "signed-elsewhere":
+            now = int(time.time())  # as a KMS would sign it: the action never sees the key
+            claims = {"iat": now - 60, "exp": now + 540, "iss": app.client_id}
+            inputs = {**given, "app-jwt": jwt.encode(claims, app.private_key, algorithm="RS256")}
         job = Job(Path(tmp), emulator.url, "octo-org/app")
+        ids = ", ".join(f"{o}/{n}={repo.id}" for (o, n), repo in emulator.repositories.items())
+        print(f"GitHub API emulator at {emulator.url}; repository octo-org/app; repository IDs: {ids}")
         print(
-            f"GitHub API emulator at {emulator.url}; repository octo-org/app; inputs: "
-            + ", ".join(f"{k}={'***' if k == 'private-key' else v}" for k, v in inputs.items())
+            "inputs: " + ", ".join(f"{k}={'***' if k in ('private-key', 'app-jwt') else v}" for k, v in inputs.items())
         )
         masks: list[str] = []
         main_step = job.run("main", inputs)

@@ -105,6 +105,8 @@ NOT_ERRORS = {
     "POST_NO_TOKEN",
     "POST_EXPIRED",
     "POST_REVOKED",
+    "POST_REVOKED_ONE",
+    "APP_JWT_HOW",  # the fix appended to each app-jwt refusal, as KEY_HELP is
     "POST_EXPIRED_OR_REVOKED",
     "DISCARDED",  # info lines, after an error that has its own entry
     "DISCARD_FAILED",

@@ -80,8 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     create = _command(
         commands,
         "create",
-        "create an installation access token and print it",
-        "Create an installation access token (valid for one hour) and print it on standard output.",
+        "create installation access tokens (one per owner) and print them",
+        "Create an installation access token (valid for one hour) for each owner, and print it on standard output.",
     )
     _add_app_options(create)
     scope = create.add_argument_group("what the token covers (as the action's inputs)")
@@ -117,8 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = _command(
         commands,
         "revoke",
-        "revoke an installation access token",
-        "Revoke an installation access token (DELETE /installation/token).",
+        "revoke installation access tokens",
+        "Revoke installation access tokens (DELETE /installation/token).",
     )
     revoke.add_argument(
         "--token-env",
