@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Mapping
 from typing import TextIO
 
@@ -61,16 +62,19 @@ def neutralise(line: str) -> str:
 class Log:
     """Writes log lines and workflow commands to one stream (stdout by default).
 
-    Each line is flushed at once so that the runner sees ``::add-mask::`` before any
-    later line, whatever the buffering of the pipe.
+    Each line is written whole and flushed at once (under a lock: owners are minted on several
+    threads), so that the runner sees ``::add-mask::`` before any later line, whatever the
+    buffering of the pipe.
     """
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream if stream is not None else sys.stdout
+        self._lock = threading.Lock()
 
     def _write(self, line: str) -> None:
-        self._stream.write(line + "\n")
-        self._stream.flush()
+        with self._lock:
+            self._stream.write(line + "\n")
+            self._stream.flush()
 
     def info(self, message: str) -> None:
         """Plain log lines; text in them cannot form a workflow command (see :func:`neutralise`)."""
