@@ -113,7 +113,15 @@ class Installation:
     account: Account
     permissions: dict[str, str]
     repositories: list[str] | None = None  # None: all of the account's repositories
-    suspended: bool = False
+    suspended_at: float | None = None  # epoch seconds; set by suspend()
+    suspended_by: Account | None = None
+
+    @property
+    def suspended(self) -> bool:
+        return self.suspended_at is not None
+
+    def suspend(self, by: Account, at: float) -> None:
+        self.suspended_at, self.suspended_by = at, by
 
 
 @dataclass
@@ -474,14 +482,15 @@ class GitHubEmulator:
 
     def installation_json(self, inst: Installation) -> dict[str, Any]:
         created = iso(self.now() - 86400 * 7)
-        kind = "organizations/" + inst.account.login if inst.account.type == "Organization" else "settings"
+        # Settings pages: /organizations/<org>/settings/installations/<id>, or /settings/installations/<id>.
+        owner_path = f"organizations/{inst.account.login}/" if inst.account.type == "Organization" else ""
         return {
             "id": inst.id,
             "account": self.simple_user(inst.account),
             "repository_selection": "selected" if inst.repositories is not None else "all",
             "access_tokens_url": f"{self._api()}/app/installations/{inst.id}/access_tokens",
             "repositories_url": f"{self._api()}/installation/repositories",
-            "html_url": f"{self._web()}/{kind}/settings/installations/{inst.id}",
+            "html_url": f"{self._web()}/{owner_path}settings/installations/{inst.id}",
             "app_id": inst.app.id,
             "client_id": inst.app.client_id,
             "app_slug": inst.app.slug,
@@ -494,8 +503,8 @@ class GitHubEmulator:
             "single_file_name": None,
             "has_multiple_single_files": False,
             "single_file_paths": [],
-            "suspended_by": None,
-            "suspended_at": iso(self.now()) if inst.suspended else None,
+            "suspended_by": self.simple_user(inst.suspended_by) if inst.suspended_by else None,
+            "suspended_at": iso(inst.suspended_at) if inst.suspended_at else None,
         }
 
     def app_json(self, app: App) -> dict[str, Any]:
@@ -792,8 +801,17 @@ class _Handler(BaseHTTPRequestHandler):
         return _Reply(200, self.emulator.app_json(self._app()))
 
     def op_GET_app_installations(self, exchange: Exchange) -> _Reply:
+        """Paged as GitHub pages it: ``per_page`` (default 30, at most 100), ``page``, a ``Link`` header."""
         app = self._app()
-        return _Reply(200, [self.emulator.installation_json(i) for i in self._installations(app)])
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        per_page = min(100, int(query.get("per_page", ["30"])[0]))
+        page = int(query.get("page", ["1"])[0])
+        everything = self._installations(app)
+        chunk = everything[(page - 1) * per_page : page * per_page]
+        headers = {}
+        if page * per_page < len(everything):
+            headers["Link"] = f'<{self.emulator.url}/app/installations?per_page={per_page}&page={page + 1}>; rel="next"'
+        return _Reply(200, [self.emulator.installation_json(i) for i in chunk], headers)
 
     def op_GET_app_installations_installation_id(self, exchange: Exchange, installation_id: str) -> _Reply:
         app = self._app()

@@ -414,8 +414,8 @@ def test_repository_without_installation_links_the_install_page(run_job: RunJob,
         "not installed on the repository 'stranger-org/secret'",
         "https://github.example/apps/token-minter/installations/new",
     )
-    # The slug is looked up only on this failure path.
-    assert [e.operation for e in emulator.exchanges] == ["/repos/{owner}/{repo}/installation", "/app"]
+    # Only on this failure path: the installations listing (which also gives the app's slug).
+    assert [e.operation for e in emulator.exchanges] == ["/repos/{owner}/{repo}/installation", "/app/installations"]
 
 
 def test_repository_not_selected_in_installation_is_404(run_job: RunJob, emulator: GitHubEmulator) -> None:
@@ -435,8 +435,17 @@ def test_repositories_outside_installation_is_422_repeating_the_request(
     assert_failed_cleanly(run.main, "HTTP 422", "does not exist or is not accessible", "repositories: app, docs")
 
 
-def test_permission_not_granted_is_422_repeating_the_request(run_job: RunJob, emulator: GitHubEmulator) -> None:
+def test_permission_not_granted_is_refused_before_asking(run_job: RunJob, emulator: GitHubEmulator) -> None:
+    """The lookup's record says what was granted: no token request (issue 12)."""
     run = run_job({"permission-contents": "read", "permission-administration": "write"})
+    assert_failed_cleanly(run.main, "not granted what this step asks for", "administration: write asked, none granted")
+    assert emulator.requests_to("POST", CREATE) == []
+
+
+def test_permission_not_granted_is_422_repeating_the_request(run_job: RunJob, emulator: GitHubEmulator) -> None:
+    """With installation-id there is no record to check: GitHub's 422 is explained."""
+    org = next(i for i in emulator.installations.values() if i.account.login == "octo-org")
+    run = run_job({"installation-id": str(org.id), "permission-contents": "read", "permission-administration": "write"})
     assert_failed_cleanly(run.main, "HTTP 422", "not granted", "permissions: administration=write, contents=read")
 
 

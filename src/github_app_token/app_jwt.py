@@ -63,6 +63,21 @@ class AppAuth:
     def __repr__(self) -> str:  # never show the key
         return f"AppAuth(issuer={self.issuer!r}, clock_offset={self.clock_offset})"
 
+    def fingerprint(self) -> str:
+        """The key's fingerprint as the app's settings page shows it: ``SHA256:`` and the base64 of
+        the SHA-256 of the public key (DER SubjectPublicKeyInfo). It reveals nothing secret.
+        Source: GitHub Docs, "Managing private keys for GitHub Apps" (verifying private keys).
+        """
+        import base64
+        import hashlib
+
+        from cryptography.hazmat.primitives import serialization
+
+        public = self._private_key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return "SHA256:" + base64.b64encode(hashlib.sha256(public).digest()).decode()
+
     def jwt(self, now: float | None = None) -> str:
         """Return a fresh app JWT (a compact JWS string) valid for about 9 minutes."""
         current = int((time.time() if now is None else now) + self.clock_offset)

@@ -205,7 +205,7 @@ def _api(env: dict[str, str]) -> GitHubAPI:
 
 def _create(env: dict[str, str], as_json: bool, out: TextIO) -> None:
     from . import report
-    from .core import MintRequest, mint, server_url, signer_for
+    from .core import MintRequest, clock_note, mint, server_url, signer_for
     from .inputs import parse_main_inputs
 
     inputs = parse_main_inputs(env)
@@ -222,6 +222,8 @@ def _create(env: dict[str, str], as_json: bool, out: TextIO) -> None:
         minted = mint(request, api)
     finally:
         api.close()
+    if note := clock_note(who):
+        print(f"warning: {note}", file=sys.stderr)
     if len(minted) > 1:
         if as_json:
             tokens = {item.owner: item.token.token for item in minted}

@@ -19,8 +19,11 @@ from .errors import ActionError, GitHubAPIError
 
 if TYPE_CHECKING:
     from .app_jwt import Signer
-    from .github_api import GitHubAPI, Installation, InstallationToken
+    from .github_api import GitHubAPI, Installation, InstallationSummary, InstallationToken
     from .inputs import MainInputs, TokenScope
+
+#: Pages of ``GET /app/installations`` (100 each) read to explain a 404, at most.
+LISTING_PAGES = 10
 
 #: Owners minted at once. Measured (bench/run, 0.1 s per request): 3 owners take 0.61 s one at a
 #: time and 0.21 s four at a time; 10 owners 2.04 s and 0.62 s. Kept small: GitHub caps the
@@ -51,6 +54,12 @@ class Minted(NamedTuple):
     @property
     def owner(self) -> str:
         return self.scope.target.owner
+
+
+class InstallationRefused(ActionError):
+    """The installation record says GitHub would refuse the token (suspended, permissions not granted)."""
+
+    exit_code = 3
 
 
 class MintFailed(ActionError):
@@ -89,11 +98,13 @@ def unauthorized(error: GitHubAPIError, request: MintRequest, api: GitHubAPI) ->
     """A 401 for the app JWT: the ID and the key do not belong together, or the given JWT is wrong."""
     signer = request.signer
     if signer.can_resign:
-        return error.explained(
-            messages.UNAUTHORIZED.format(
-                github_message=error.github_message, issuer_input=request.issuer_input, issuer=signer.issuer
-            )
+        message = messages.UNAUTHORIZED.format(
+            github_message=error.github_message, issuer_input=request.issuer_input, issuer=signer.issuer
         )
+        fingerprint = getattr(signer, "fingerprint", None)
+        if callable(fingerprint):
+            message += " " + messages.KEY_FINGERPRINT.format(fingerprint=fingerprint())
+        return error.explained(message)
     from .github_api import CLOCK_MESSAGES
 
     if error.github_message.startswith(CLOCK_MESSAGES):
@@ -108,25 +119,96 @@ def unauthorized(error: GitHubAPIError, request: MintRequest, api: GitHubAPI) ->
 def explain_lookup_failure(
     error: GitHubAPIError, scope: TokenScope, request: MintRequest, api: GitHubAPI
 ) -> GitHubAPIError:
-    """Turn a failed installation lookup into the message that says how to fix it."""
+    """Turn a failed installation lookup into the message that says how to fix it.
+
+    A 404, and only a 404, costs the app's installations listing (``GET /app/installations``, at
+    most :data:`LISTING_PAGES` pages): it says where the app is installed, suggests the owner meant
+    when the one asked for looks like a typo, and tells a repository that is not selected for its
+    owner's installation from an owner without one. ``GET /app`` is asked only when the listing
+    gives no app slug for the install link.
+    """
     if error.status == 401:
         return unauthorized(error, request, api)
-    if error.status != 404:
+    if error.status != 404 or error.rate_limited:
         return error
     target = scope.target
+    try:
+        installations: list[InstallationSummary] | None = api.list_installations(request.signer, LISTING_PAGES)
+    except ActionError:
+        installations = None
+    found = installations or []
+    slug = next((item.app_slug for item in found if item.app_slug), "")
+    if not slug:
+        try:
+            slug = str(api.get_app(request.signer).get("slug") or "")
+        except ActionError:
+            slug = ""
     if target.repository:
         where = messages.INSTALLATION_NOT_FOUND_REPO.format(owner=target.owner, repository=target.repository)
     else:
         where = messages.INSTALLATION_NOT_FOUND_OWNER.format(owner=target.owner)
     fix = messages.INSTALL_FIX_NO_SLUG
-    try:  # Only on this failure path: ask GitHub for the app's slug to link its install page.
-        slug = api.get_app(request.signer).get("slug")
-    except ActionError:
-        slug = None
-    if isinstance(slug, str) and slug:
+    if slug:
         url = f"{request.server_url}/apps/{urllib.parse.quote(slug)}/installations/new"
         fix = messages.INSTALL_FIX_WITH_SLUG.format(url=url)
-    return error.explained(messages.INSTALLATION_NOT_FOUND.format(where=where, path=error.path, fix=fix))
+    own = [item for item in found if item.account_login.casefold() == target.owner.casefold()]
+    if installations is None:
+        facts = ""
+    elif target.repository and own:
+        facts = messages.INSTALLED_BUT_NOT_SELECTED.format(
+            owner=own[0].account_login, repository=target.repository, url=own[0].html_url or "its settings page"
+        )
+    elif found:
+        facts = installed_elsewhere(target.owner, [item.account_login for item in found])
+    else:
+        facts = messages.NOT_INSTALLED_ANYWHERE
+    message = messages.INSTALLATION_NOT_FOUND.format(where=where, path=error.path, fix=fix)
+    return error.explained(f"{message} {facts}".rstrip())
+
+
+def installed_elsewhere(owner: str, accounts: list[str]) -> str:
+    """Where the app is installed (at most 10 accounts named), and the account meant if ``owner`` is a near miss."""
+    import difflib  # only on this failure path
+
+    shown = ", ".join(f"'{account}'" for account in accounts[:10])
+    more = f" and {len(accounts) - 10} more" if len(accounts) > 10 else ""
+    close = difflib.get_close_matches(owner.casefold(), [a.casefold() for a in accounts], n=1, cutoff=0.7)
+    meant = next((a for a in accounts if close and a.casefold() == close[0]), "")
+    guess = messages.DID_YOU_MEAN.format(owner=meant) if meant else ""
+    return messages.INSTALLED_ELSEWHERE.format(count=len(accounts), accounts=shown + more) + guess
+
+
+def check_installation(installation: Installation, scope: TokenScope, request: MintRequest) -> None:
+    """Refuse, before asking for a token, what the installation record already says GitHub would refuse.
+
+    A suspended installation (``suspended_at``), or permissions asked for that the installation
+    was not granted, or granted at a lower level (read < write < admin). Raises
+    :class:`InstallationRefused`; costs no request (the lookup's record has both).
+    """
+    owner = scope.target.owner
+    if installation.suspended_at:
+        by = f", by '{installation.suspended_by}'" if installation.suspended_by else ""
+        raise InstallationRefused(
+            messages.INSTALLATION_SUSPENDED.format(
+                owner=owner, id=installation.id, when=installation.suspended_at, by=by, url=installation.html_url
+            )
+        )
+    granted = installation.permissions
+    if granted is None or not scope.permissions:
+        return
+    rank = {"read": 1, "write": 2, "admin": 3}
+    missing = [
+        f"{name}: {level} asked, {granted.get(name, 'none')} granted"
+        for name, level in scope.permissions.items()
+        if rank.get(level, 0) > rank.get(granted.get(name, ""), 0)
+    ]
+    if missing:
+        app = installation.app_slug or "the app"
+        raise InstallationRefused(
+            messages.PERMISSIONS_NOT_GRANTED.format(
+                owner=owner, missing="; ".join(missing), app=app, url=installation.html_url or "its settings page"
+            )
+        )
 
 
 def explain_create_failure(
@@ -135,6 +217,8 @@ def explain_create_failure(
     """Turn a refused token creation into a message that repeats what was asked for."""
     if error.status == 401:
         return unauthorized(error, request, api)
+    if error.rate_limited:
+        return error
     if error.status == 404 and request.installation_id is not None:
         return error.explained(messages.INSTALLATION_ID_NOT_FOUND.format(installation_id=request.installation_id))
     if error.status not in (403, 404, 422):
@@ -165,6 +249,7 @@ def mint_one(scope: TokenScope, request: MintRequest, api: GitHubAPI) -> tuple[I
             installation = api.get_installation(scope.target, request.signer)
         except GitHubAPIError as error:
             raise explain_lookup_failure(error, scope, request, api) from None
+        check_installation(installation, scope, request)
     try:
         token = api.create_installation_token(installation.id, request.signer, scope.request_body())
     except GitHubAPIError as error:
@@ -236,6 +321,14 @@ def revoke(api: GitHubAPI, tokens: Iterable[str]) -> list[ActionError | None]:
         else:
             problems.append(None)
     return problems
+
+
+def clock_note(signer: Signer) -> str:
+    """The warning for a runner whose clock GitHub's answers had to correct ("" when none was needed)."""
+    offset = round(signer.clock_offset)
+    if not signer.can_resign or not offset:
+        return ""
+    return messages.CLOCK_CORRECTED.format(seconds=abs(offset), direction="behind" if offset > 0 else "ahead of")
 
 
 def bot_user_id(api: GitHubAPI, installation: Installation, token: InstallationToken) -> tuple[int | None, str]:

@@ -20,11 +20,16 @@ class InputError(ActionError):
     exit_code = 2
 
 
+class MissingCredentials(InputError):
+    """The app's credentials are empty (no key, no ID): a secret the run did not get, most likely."""
+
+
 class GitHubAPIError(ActionError):
     """GitHub answered with an unexpected HTTP status.
 
     Attributes: ``status`` (int), ``github_message`` (GitHub's ``message`` field, or the
-    HTTP reason phrase), ``documentation_url`` (str or ``None``), ``method`` and ``path``.
+    HTTP reason phrase), ``documentation_url`` (str or ``None``), ``method`` and ``path``;
+    ``rate_limited`` when GitHub's rate limit refused it (the message then says which limit).
     """
 
     exit_code = 3
@@ -38,6 +43,7 @@ class GitHubAPIError(ActionError):
         documentation_url: str | None,
         method: str,
         path: str,
+        rate_limited: bool = False,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -45,6 +51,7 @@ class GitHubAPIError(ActionError):
         self.documentation_url = documentation_url
         self.method = method
         self.path = path
+        self.rate_limited = rate_limited
 
     def explained(self, message: str) -> GitHubAPIError:
         """The same refusal with a message that says how to fix it."""
@@ -55,6 +62,7 @@ class GitHubAPIError(ActionError):
             documentation_url=self.documentation_url,
             method=self.method,
             path=self.path,
+            rate_limited=self.rate_limited,
         )
 
 

@@ -15,8 +15,10 @@ GitHub's REST API description (``data/github-api/operations.json``).
 
 from __future__ import annotations
 
+import datetime
 import time
 import urllib.parse
+from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -47,21 +49,33 @@ CLOCK_MESSAGES = (
 
 
 class Installation(NamedTuple):
-    """An installation of the app (the ``installation`` schema, fields we use)."""
+    """An installation of the app (the ``installation`` schema, fields we use).
+
+    ``permissions`` is what the installation was granted (``{name: level}``); ``suspended_at``
+    (ISO 8601, UTC) and ``suspended_by`` (a login) are empty unless it is suspended;
+    ``html_url`` is its settings page. All empty when the record was not looked up.
+    """
 
     id: int
     app_slug: str
     account_login: str
     repository_selection: str
+    permissions: dict[str, str] | None = None
+    suspended_at: str = ""
+    suspended_by: str = ""
+    html_url: str = ""
 
 
 class InstallationSummary(NamedTuple):
-    """One entry of ``GET /app/installations``: id, account, its type, repository selection."""
+    """One entry of ``GET /app/installations``: id, account, its type, repository selection,
+    and the app's slug and the installation's settings page."""
 
     id: int
     account_login: str
     target_type: str
     repository_selection: str
+    app_slug: str = ""
+    html_url: str = ""
 
 
 class InstallationToken(NamedTuple):
@@ -87,6 +101,30 @@ def clock_offset(date_header: str) -> float | None:
         return parsedate_to_datetime(date_header).timestamp() - time.time()
     except (TypeError, ValueError, IndexError):
         return None
+
+
+def rate_limit_note(status: int, headers: Mapping[str, str]) -> str:
+    """For a rate-limit answer (403/429 with rate-limit headers): which limit, what is left, when it
+    resets (UTC); "" for any other answer. Source: GitHub Docs, "Rate limits for the REST API"."""
+    if status not in (403, 429):
+        return ""
+    retry_after = headers.get("Retry-After", "")
+    remaining = headers.get("x-ratelimit-remaining", "")
+    if not retry_after and remaining != "0":
+        return ""
+    resource = headers.get("x-ratelimit-resource") or "secondary"
+    parts = [f"limit '{resource}'"]
+    if remaining:
+        parts.append(f"{remaining} of {headers.get('x-ratelimit-limit', '?')} requests left")
+    try:
+        reset = datetime.datetime.fromtimestamp(int(headers.get("x-ratelimit-reset", "")), datetime.UTC)
+        wait = max(0, round(reset.timestamp() - time.time()))
+        parts.append(f"resets at {reset:%Y-%m-%d %H:%M:%S} UTC, in {wait} s")
+    except ValueError:
+        pass
+    if retry_after:
+        parts.append(f"GitHub asked to wait {retry_after} s")
+    return ", ".join(parts)
 
 
 def unreadable(method: str, path: str, status: int, reason: str) -> GitHubAPIError:
@@ -216,15 +254,18 @@ class GitHubAPI:
 
     def _error(self, response: requests.Response, method: str, path: str) -> GitHubAPIError:
         github_message, doc = _github_message(response)
+        limit = rate_limit_note(response.status_code, response.headers)
+        template = messages.RATE_LIMITED if limit else messages.GITHUB_ERROR
         return GitHubAPIError(
-            messages.GITHUB_ERROR.format(
-                method=method, path=path, status=response.status_code, github_message=github_message
+            template.format(
+                method=method, path=path, status=response.status_code, github_message=github_message, limit=limit
             ),
             status=response.status_code,
             github_message=github_message,
             documentation_url=doc,
             method=method,
             path=path,
+            rate_limited=bool(limit),
         )
 
     def _json(self, response: requests.Response, method: str, path: str) -> dict[str, Any]:
@@ -258,11 +299,13 @@ class GitHubAPI:
         """``GET /app`` (apps/get-authenticated): the app's own record."""
         return self._app_request("GET", "/app", auth, 200)
 
-    def list_installations(self, auth: Signer) -> list[InstallationSummary]:
-        """``GET /app/installations`` (apps/list-installations), every page of 100."""
+    def list_installations(self, auth: Signer, max_pages: int | None = None) -> list[InstallationSummary]:
+        """``GET /app/installations`` (apps/list-installations): every page of 100, or ``max_pages``."""
         found: list[InstallationSummary] = []
         url: str | None = f"{self.base_url}/app/installations?per_page=100"
-        while url:
+        pages = 0
+        while url and (max_pages is None or pages < max_pages):
+            pages += 1
             path = url[len(self.base_url) :] if url.startswith(self.base_url) else url
             response = self._send("GET", path, f"Bearer {auth.jwt()}")
             if response.status_code != 200:
@@ -278,6 +321,8 @@ class GitHubAPI:
                         str(account.get("login") or account.get("slug") or ""),
                         str(item.get("target_type") or ""),
                         str(item.get("repository_selection") or ""),
+                        str(item.get("app_slug") or ""),
+                        str(item.get("html_url") or ""),
                     )
                 )
             url = response.links.get("next", {}).get("url")
@@ -300,11 +345,17 @@ class GitHubAPI:
         data = self._app_request("GET", path, auth, 200)
         try:
             account = data.get("account") or {}
+            permissions = data.get("permissions")
+            suspender = data.get("suspended_by") or {}
             return Installation(
                 id=int(data["id"]),
                 app_slug=str(data.get("app_slug") or ""),
                 account_login=str(account.get("login") or account.get("slug") or target.owner),
                 repository_selection=str(data.get("repository_selection") or ""),
+                permissions={str(k): str(v) for k, v in permissions.items()} if isinstance(permissions, dict) else None,
+                suspended_at=str(data.get("suspended_at") or ""),
+                suspended_by=str(suspender.get("login") or "") if isinstance(suspender, dict) else "",
+                html_url=str(data.get("html_url") or ""),
             )
         except (KeyError, TypeError, ValueError, AttributeError):
             raise unreadable("GET", path, 200, "no installation id") from None

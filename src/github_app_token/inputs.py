@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from . import messages
-from .errors import InputError
+from .errors import InputError, MissingCredentials
 from .permission_levels import PERMISSION_LEVELS
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -421,9 +421,14 @@ def parse_main_inputs(env: Mapping[str, str]) -> MainInputs:
             raise InputError(messages.APP_JWT_AND_PRIVATE_KEY)
         issuer, issuer_input = "", "app-jwt"
     else:
-        issuer, issuer_input = parse_issuer(env)
+        try:
+            issuer, issuer_input = parse_issuer(env)
+        except InputError as error:
+            if str(error) != messages.MISSING_APP_ID:
+                raise
+            raise MissingCredentials(messages.MISSING_APP_ID + missing_credentials_reason(env)) from None
         if not private_key.strip():
-            raise InputError(messages.MISSING_PRIVATE_KEY)
+            raise MissingCredentials(messages.MISSING_PRIVATE_KEY + missing_credentials_reason(env))
     scopes = resolve_scopes(env)
     installation_id = parse_installation_id(env)
     if installation_id is not None and len(scopes) > 1:
@@ -440,6 +445,35 @@ def parse_main_inputs(env: Mapping[str, str]) -> MainInputs:
         bot_identity=parse_bool(env, "bot-identity"),
         app_jwt=app_jwt,
     )
+
+
+FORK_EVENTS = frozenset({"pull_request", "pull_request_review", "pull_request_review_comment"})
+
+
+def missing_credentials_reason(env: Mapping[str, str]) -> str:
+    """Why a run most likely got no secret, from its context (" ..." to append, or "" outside Actions).
+
+    A pull request from a fork (``GITHUB_EVENT_NAME`` and the event payload at
+    ``GITHUB_EVENT_PATH``: the head repository is not ``GITHUB_REPOSITORY``), a Dependabot run
+    (``GITHUB_ACTOR``), else the usual suspects, a reusable workflow not passed the secret first.
+    Source: GitHub Docs, "Using secrets in GitHub Actions" and "Automating Dependabot with GitHub Actions".
+    """
+    if env.get("GITHUB_ACTIONS") != "true":
+        return ""
+    if env.get("GITHUB_EVENT_NAME", "") in FORK_EVENTS:
+        import json  # only on this failure path
+
+        try:
+            with open(env.get("GITHUB_EVENT_PATH", ""), encoding="utf-8") as handle:
+                event = json.load(handle)
+            head = str(event["pull_request"]["head"]["repo"]["full_name"])
+        except (OSError, ValueError, KeyError, TypeError):
+            head = ""
+        if head and head.casefold() != env.get("GITHUB_REPOSITORY", "").casefold():
+            return messages.NO_SECRETS_FORK.format(fork=_shown(head))
+    if env.get("GITHUB_ACTOR", "") == "dependabot[bot]":
+        return messages.NO_SECRETS_DEPENDABOT
+    return messages.NO_SECRETS_OTHERWISE
 
 
 def parse_installation_id(env: Mapping[str, str]) -> int | None:

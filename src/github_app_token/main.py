@@ -7,12 +7,13 @@ and each token is masked (``::add-mask::``) the moment GitHub returns it, before
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from . import messages, report, runner
-from .errors import ActionError
-from .inputs import get_input, parse_main_inputs
+from .errors import ActionError, MissingCredentials
+from .inputs import get_input, parse_bool, parse_main_inputs
 
 if TYPE_CHECKING:
     from .core import Minted
@@ -47,7 +48,7 @@ def run(env: Mapping[str, str], log: runner.Log | None = None) -> int:
         inputs = parse_main_inputs(env)
         runner.require_file_commands(env, "GITHUB_OUTPUT", *(() if inputs.skip_token_revoke else ("GITHUB_STATE",)))
 
-        from .core import MintRequest, mint, server_url, signer_for
+        from .core import MintRequest, clock_note, mint, server_url, signer_for
         from .github_api import GitHubAPI
 
         who = signer_for(inputs)
@@ -60,6 +61,8 @@ def run(env: Mapping[str, str], log: runner.Log | None = None) -> int:
             inputs.installation_id,
         )
         minted = mint(request, api, on_token=log.add_mask)  # each token masked as it arrives
+        if note := clock_note(who):
+            log.warning(note)
         bot = bot_identity(api, minted[0], inputs.bot_identity, log)
         runner.set_outputs(env, report.outputs(minted, bot))
         if not inputs.skip_token_revoke:
@@ -68,6 +71,12 @@ def run(env: Mapping[str, str], log: runner.Log | None = None) -> int:
         for item in minted:
             log.info(report.summary_line(item))
         runner.append_summary(env, report.step_summary(minted))
+    except MissingCredentials as error:
+        if skip_without_credentials(env):
+            log.notice(messages.SKIPPED_NO_CREDENTIALS.format(reason=str(error)))
+            runner.set_outputs(env, {"skipped": "true"})
+            return 0
+        message = str(error)
     except ActionError as error:
         message = str(error)
     except Exception as error:  # noqa: BLE001 - the one exit path for bugs; no traceback, no secret
@@ -80,7 +89,19 @@ def run(env: Mapping[str, str], log: runner.Log | None = None) -> int:
                 discard(api, [item.token.token for item in minted], log)
             api.close()
     log.error(message)
+    # The same words in the step summary, where the links can be followed; the ::error:: line
+    # has been written already, so a summary that cannot be written changes nothing.
+    with contextlib.suppress(ActionError):
+        runner.append_summary(env, report.failure_summary(message))
     return 1
+
+
+def skip_without_credentials(env: Mapping[str, str]) -> bool:
+    """The ``skip-without-credentials`` input; a bad value is not a reason to skip."""
+    try:
+        return parse_bool(env, "skip-without-credentials")
+    except ActionError:
+        return False
 
 
 def discard(api: GitHubAPI, tokens: list[str], log: runner.Log) -> None:

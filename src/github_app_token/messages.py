@@ -16,6 +16,25 @@ MISSING_PRIVATE_KEY = (
     "private-key: ${{ secrets.APP_PRIVATE_KEY }}; if it is set, check that the secret exists "
     "and is available to this workflow (secrets are not passed to workflows from forks)."
 )
+NO_SECRETS_FORK = (
+    " This run is for a pull request from the fork '{fork}': GitHub gives such runs no secrets and no "
+    "variables. Skip this step for them (set skip-without-credentials: true, or add "
+    "if: github.event.pull_request.head.repo.full_name == github.repository)."
+)
+NO_SECRETS_DEPENDABOT = (
+    " This run was started by Dependabot, whose runs get their secrets from the Dependabot secret "
+    "store, not the Actions one, and no variables: add the key and the client ID under Settings > "
+    "Secrets and variables > Dependabot, or set skip-without-credentials: true."
+)
+NO_SECRETS_OTHERWISE = (
+    " If this step is in a reusable workflow, the calling workflow must pass the secret "
+    "(secrets: inherit, or secrets: with its name); if it uses an environment's secret, the job needs "
+    "that environment."
+)
+SKIPPED_NO_CREDENTIALS = (
+    "No token was created, as 'skip-without-credentials' allows: {reason} The outputs are empty, "
+    "'skipped' is true, and the post step has nothing to do."
+)
 BAD_INSTALLATION_ID = (
     "'installation-id' must be the installation's numeric ID (the number at the end of the "
     "installation's settings URL), but it is '{value}'."
@@ -172,6 +191,33 @@ UNAUTHORIZED = (
     "deleted from the app's settings."
 )
 INSTALLATION_NOT_FOUND = "The GitHub App is not installed on {where} (HTTP 404 from {path}). {fix}"
+INSTALLED_BUT_NOT_SELECTED = (
+    "The app is installed on '{owner}', but that installation cannot access '{repository}' (or it "
+    "does not exist): add the repository to the installation's repository access at {url}."
+)
+INSTALLED_ELSEWHERE = "It is installed on {count} account(s): {accounts}."
+DID_YOU_MEAN = " Did you mean '{owner}'?"
+NOT_INSTALLED_ANYWHERE = "It is not installed on any account yet."
+INSTALLATION_SUSPENDED = (
+    "The installation on '{owner}' (installation {id}) is suspended since {when}{by}, so GitHub gives "
+    "it no tokens; no token was asked for. An owner of '{owner}' can unsuspend it at {url} (Unsuspend); "
+    "if the app's owner suspended it, only they can, from the app's Advanced settings."
+)
+PERMISSIONS_NOT_GRANTED = (
+    "The installation on '{owner}' was not granted what this step asks for ({missing}); no token was "
+    "asked for. Fix it in two places: give the app these permissions (Settings > Developer settings > "
+    "GitHub Apps > {app} > Permissions & events), then have each installation approve them: an owner of "
+    "'{owner}' accepts the new permissions at {url}. Or ask for less with the permission-* inputs."
+)
+KEY_FINGERPRINT = (
+    "The key given has the fingerprint {fingerprint}; the app's settings page lists the fingerprint of "
+    "each of its keys under Private keys: if none matches, this is not one of the app's keys."
+)
+CLOCK_CORRECTED = (
+    "This runner's clock is {seconds} s {direction} GitHub's: the app JWT was signed again on GitHub's "
+    "time, which worked this time. Fix the runner's time (NTP); GitHub refuses app JWTs whose times "
+    "are off by more than a few minutes."
+)
 INSTALLATION_NOT_FOUND_REPO = (
     "the repository '{owner}/{repository}', or that repository does not exist or is not among "
     "the repositories the installation can access"
@@ -190,6 +236,11 @@ CREATE_REFUSED = (
     "installation)."
 )
 GITHUB_ERROR = "GitHub answered {method} {path} with HTTP {status}: {github_message}."
+RATE_LIMITED = (
+    "GitHub's rate limit stopped {method} {path} (HTTP {status}: {github_message}), longer than this "
+    "step can wait: {limit}. Run the job again after that, or spread the jobs that mint tokens "
+    "(a smaller matrix max-parallel, or fewer owners per step)."
+)
 NETWORK_ERROR = "Could not reach GitHub at {url}: {reason}. Check 'github-api-url' and the network."
 BAD_RESPONSE = "GitHub answered {method} {path} with a response the action cannot read: {reason}."
 UNEXPECTED = "Unexpected internal error ({kind}). This is a bug in the action; please report it with the step's log."

@@ -144,3 +144,19 @@ def step_summary(minted: list[Minted]) -> str:
         ]
         lines.append("| " + " | ".join(cell.replace("|", "&#124;") for cell in cells) + " |")
     return "\n".join(lines) + "\n\n"
+
+
+def failure_summary(message: str) -> str:
+    """The step summary of a failed step: the ``::error::`` message's words, split into what went
+    wrong (its first sentence) and how to fix it (the rest), with its links made links."""
+    import html
+    import re
+
+    text = html.escape(message, quote=False)
+    split = re.search(r"(?<=[.)])\s+(?=[A-Z'])", text)
+    what, fix = (text[: split.start()], text[split.end() :]) if split else (text, "")
+    linked = re.sub(r"(https?://[^\s)]+?)([.,;]?(?:\s|$))", r"<\1>\2", fix)
+    lines = ["### GitHub App installation token: the step failed", "", f"**What went wrong:** {what}"]
+    if fix:
+        lines += ["", f"**How to fix it:** {linked}"]
+    return "\n".join(lines) + "\n\n"

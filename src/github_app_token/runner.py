@@ -93,6 +93,10 @@ class Log:
         """A warning annotation."""
         self._write(format_command("warning", message, title=title))
 
+    def notice(self, message: str, *, title: str = "") -> None:
+        """A notice annotation."""
+        self._write(format_command("notice", message, title=title))
+
     def error(self, message: str, *, title: str = "") -> None:
         """An error annotation: the one line that explains a failed step."""
         self._write(format_command("error", message, title=title))
