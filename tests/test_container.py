@@ -25,7 +25,7 @@ import pytest
 
 from tests.conftest import assert_exchanges_conform
 from tests.docker_tier import docker
-from tests.github_emulator import Fault, GitHubEmulator
+from tests.github_emulator import Fault, GitHubEmulator, generate_private_key, pem_pkcs1
 from tests.runner_harness import ACTION, Job, StepResult, assert_no_leaks, assert_only_our_commands, jwts_seen
 
 pytestmark = pytest.mark.container
@@ -78,7 +78,7 @@ def test_main_and_post(image: str, emulator: GitHubEmulator, app_key_pem: str, t
     assert main.exit_code == 0, main.log
     token = main.outputs["token"]
     assert main.commands("add-mask") == [token]
-    assert set(main.outputs) == set(ACTION["outputs"])
+    assert set(main.outputs) == set(ACTION["outputs"]) - {"skipped"}  # set only when skipping
     assert main.state["token"] == token
     assert emulator.tokens[token].repositories == ["app", "infra"]
     post = job.run("post", inputs, state=main.state, args=args)
@@ -89,19 +89,45 @@ def test_main_and_post(image: str, emulator: GitHubEmulator, app_key_pem: str, t
     assert list((tmp_path / "workspace").iterdir()) == []  # the container wrote nothing there
 
 
+OTHER_KEY = pem_pkcs1(generate_private_key())
+
 # Paths through code that a success does not take: each imports modules of its own
 # (difflib, tempfile, the retry and clock-correction code, ...); all must be in the image.
 SCENARIOS = {
     "public key": ({"private-key": "ssh-rsa AAAAB3NzaC1yc2E user@host"}, None, "holds a public key"),
     "unknown permission": ({"permission-content": "read"}, None, "Did you mean permission-contents?"),
     "not installed": ({"owner": "stranger-org", "repositories": "secret"}, None, "not installed on"),
-    "not granted": ({"permission-administration": "write"}, None, "GitHub refused to create the token"),
     "private CA as PEM text": ({"ca-bundle": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"}, None, ""),
     "throttled, then served": ({}, Fault(method="POST", status=403, headers={"Retry-After": "0"}), ""),
     "server errors, then served": ({}, Fault(method="GET", status=502, times=2), ""),
     "clock an hour behind": ({}, Fault(action="clock", clock_offset=-3600, times=1), ""),
     "bot identity": ({"bot-identity": "true"}, None, ""),
+    "several owners": ({"owner": "octo-org, octocat"}, None, ""),
+    "one of several owners fails": ({"owner": "octo-org, stranger-org"}, None, "Could not create the tokens for"),
+    "owner typo": ({"owner": "octo-orgg"}, None, "Did you mean 'octo-org'?"),
+    "permission not granted": ({"permission-administration": "write"}, None, "not granted what this step asks"),
+    "wrong key": ({"private-key": OTHER_KEY}, None, "The key given has the fingerprint SHA256:"),
+    "no key": ({"private-key": ""}, None, "'private-key' is empty"),
 }
+
+
+def test_an_app_jwt_signed_elsewhere_and_skipping_without_credentials(
+    image: str, emulator: GitHubEmulator, app_key_pem: str, tmp_path: Path
+) -> None:
+    from github_app_token.app_jwt import AppAuth
+    from github_app_token.private_key import load_private_key
+
+    signed = AppAuth("4242", load_private_key(app_key_pem)).jwt()
+    job = Job(tmp_path, emulator.url, image=image)
+    main = job.run("main", {"app-jwt": signed, "owner": "octocat"})
+    assert main.exit_code == 0, main.log
+    assert main.stdout.splitlines()[0] == f"::add-mask::{signed}"
+    skipped = job.run("main", {"private-key": "", "app-id": "4242", "skip-without-credentials": "true"})
+    assert skipped.exit_code == 0 and skipped.outputs == {"skipped": "true"} and skipped.commands("notice")
+    tokens = list(emulator.tokens)
+    assert_no_leaks(
+        [main, skipped], tokens=tokens, jwts=jwts_seen(emulator.exchanges), private_key_pem=app_key_pem, app_jwt=signed
+    )
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -117,10 +143,11 @@ def test_paths_beyond_success(
     assert "Traceback" not in main.log and "Unexpected internal error" not in main.log, main.log
     if error:
         assert main.exit_code == 1 and len(main.errors) == 1 and error in main.errors[0], main.log
+        assert main.summary.startswith("### GitHub App installation token: the step failed")
         return
     assert main.exit_code == 0, main.log
     post = job.run("post", inputs, state=main.state)
-    assert "Revoked the installation access token." in post.stdout, post.log
+    assert "Revoked" in post.stdout and all(issued.revoked for issued in emulator.tokens.values()), post.log
     assert_job_clean(emulator, [main, post], app_key_pem)
 
 
