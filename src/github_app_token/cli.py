@@ -205,24 +205,16 @@ def _api(env: dict[str, str]) -> GitHubAPI:
 
 def _create(env: dict[str, str], as_json: bool, out: TextIO) -> None:
     from . import report
-    from .core import MintRequest, clock_note, mint, server_url, signer_for
+    from .core import clock_note, mint, request_for
     from .inputs import parse_main_inputs
 
-    inputs = parse_main_inputs(env)
-    who = signer_for(inputs)
+    request = request_for(parse_main_inputs(env), env.get("GITHUB_SERVER_URL", ""))
     api = _api(env)
-    request = MintRequest(
-        who,
-        inputs.issuer_input,
-        inputs.scopes,
-        server_url(env.get("GITHUB_SERVER_URL", ""), inputs.api_url),
-        inputs.installation_id,
-    )
     try:
         minted = mint(request, api)
     finally:
         api.close()
-    if note := clock_note(who):
+    if note := clock_note(request.signer):
         print(f"warning: {note}", file=sys.stderr)
     if len(minted) > 1:
         if as_json:

@@ -85,6 +85,15 @@ def signer_for(inputs: MainInputs) -> Signer:
     return AppAuth(inputs.issuer, load_private_key(inputs.private_key))
 
 
+def request_for(inputs: MainInputs, server: str) -> MintRequest:
+    """What the parsed inputs ask to mint; ``server`` is ``GITHUB_SERVER_URL`` ("" to derive it).
+
+    Reads and checks the credentials now (:func:`signer_for`): raises InputError before any request.
+    """
+    web = server_url(server, inputs.api_url)
+    return MintRequest(signer_for(inputs), inputs.issuer_input, inputs.scopes, web, inputs.installation_id)
+
+
 def server_url(server: str, api_url: str) -> str:
     """The web URL of the GitHub instance: ``server`` (``GITHUB_SERVER_URL``), else derived from the API URL."""
     if server.strip():

@@ -48,20 +48,13 @@ def run(env: Mapping[str, str], log: runner.Log | None = None) -> int:
         inputs = parse_main_inputs(env)
         runner.require_file_commands(env, "GITHUB_OUTPUT", *(() if inputs.skip_token_revoke else ("GITHUB_STATE",)))
 
-        from .core import MintRequest, clock_note, mint, server_url, signer_for
+        from .core import clock_note, mint, request_for
         from .github_api import GitHubAPI
 
-        who = signer_for(inputs)
+        request = request_for(inputs, env.get("GITHUB_SERVER_URL", ""))
         api = GitHubAPI(inputs.api_url, log=log.info, debug=log.debug, ca_bundle=inputs.ca_bundle)
-        request = MintRequest(
-            who,
-            inputs.issuer_input,
-            inputs.scopes,
-            server_url(env.get("GITHUB_SERVER_URL", ""), inputs.api_url),
-            inputs.installation_id,
-        )
         minted = mint(request, api, on_token=log.add_mask)  # each token masked as it arrives
-        if note := clock_note(who):
+        if note := clock_note(request.signer):
             log.warning(note)
         bot = bot_identity(api, minted[0], inputs.bot_identity, log)
         runner.set_outputs(env, report.outputs(minted, bot))
