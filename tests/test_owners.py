@@ -256,3 +256,30 @@ def test_github_clock_far_off_cannot_be_corrected_for_a_given_jwt(
     assert "GitHub rejected the times of the app JWT" in error
     assert "GitHub's clock is 3600 s ahead of this runner's" in error or "3599 s ahead" in error
     assert len(emulator.exchanges) == 1  # no re-signing, no retry
+
+
+def test_a_bug_for_one_owner_still_revokes_the_others(
+    emulator: GitHubEmulator, app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In-process: an unexpected exception while minting one owner's token is that owner's failure."""
+    from github_app_token import core
+    from github_app_token.app_jwt import AppAuth
+    from github_app_token.errors import ActionError
+    from github_app_token.github_api import GitHubAPI
+    from github_app_token.inputs import InstallationTarget, TokenScope
+
+    real = core.mint_one
+
+    def broken(scope: TokenScope, request: core.MintRequest, api: GitHubAPI):  # type: ignore[no-untyped-def]
+        if scope.target.owner == "octocat":
+            raise KeyError("a bug")
+        return real(scope, request, api)
+
+    monkeypatch.setattr(core, "mint_one", broken)
+    scopes = tuple(TokenScope(InstallationTarget(owner), None, {}) for owner in ("octo-org", "octocat"))
+    request = core.MintRequest(AppAuth(app.client_id, app.private_key), "client-id", scopes, "https://github.example")
+    api = GitHubAPI(emulator.url)
+    with pytest.raises(ActionError, match="'octocat': Unexpected internal error \\(KeyError\\)"):
+        core.mint(request, api)
+    api.close()
+    assert len(emulator.tokens) == 1 and all(issued.revoked for issued in emulator.tokens.values())

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, NamedTuple
 
 from . import messages, report
@@ -238,7 +237,7 @@ def explain_create_failure(
         messages.CREATE_REFUSED.format(
             status=error.status,
             github_message=error.github_message,
-            repositories=report.describe(asked, everything) if scope.repositories is not None or asked else everything,
+            repositories=report.describe(asked, everything),
             permissions=report.describe(scope.permissions, everything),
             owner=scope.target.owner,
         )
@@ -286,6 +285,8 @@ def mint(
             installation, token = mint_one(scope, request, api)
         except ActionError as error:
             return error
+        except Exception as error:  # noqa: BLE001 - a bug here must still let the others' tokens be revoked
+            return ActionError(messages.UNEXPECTED.format(kind=type(error).__name__))
         if on_token is not None:
             on_token(token.token)
         return Minted(scope, installation, token)
@@ -294,6 +295,8 @@ def mint(
     if len(scopes) == 1:
         results = [one(scopes[0])]
     else:
+        from concurrent.futures import ThreadPoolExecutor  # only with several owners
+
         with ThreadPoolExecutor(max_workers=max(1, min(in_flight, len(scopes)))) as pool:
             results = list(pool.map(one, scopes))
     minted = [result for result in results if isinstance(result, Minted)]
