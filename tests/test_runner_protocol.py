@@ -64,3 +64,12 @@ def test_token_never_shows_in_repr_or_str() -> None:
     token = InstallationToken("ghs_secretvalue123", "2030-01-01T00:00:00Z", {}, None, "all")
     assert "ghs_secretvalue123" not in repr(token) and "ghs_secretvalue123" not in str(token)
     assert "ghs_secretvalue123" not in f"{token}"
+
+
+def test_post_with_a_bad_skip_value_and_no_token_warns_without_crashing() -> None:
+    from github_app_token import post
+
+    out = io.StringIO()
+    assert post.run({"INPUT_SKIP-TOKEN-REVOKE": "yes"}, runner.Log(out)) == 0
+    (line,) = out.getvalue().splitlines()
+    assert line.startswith("::warning::Could not revoke") and "'skip-token-revoke' must be true or false" in line

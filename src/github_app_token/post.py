@@ -69,33 +69,33 @@ def run(env: Mapping[str, str], log: runner.Log | None = None) -> int:
     """Run the post step with the runner's environment ``env``; always returns 0."""
     log = log or runner.Log()
     saved = saved_tokens(env)
+    expires_at = saved[0][1] if saved else "an unknown time"  # the first token's, for messages
     try:
         if parse_bool(env, "skip-token-revoke"):
-            expires_at = saved[0][1] if saved else runner.get_state(env, "expires-at") or "an unknown time"
             log.info(messages.POST_SKIPPED.format(expires_at=expires_at))
             return 0
         if not saved:
             log.info(messages.POST_NO_TOKEN)
             return 0
         now = github_now(runner.get_state(env, "clock-offset"))
-        live = [(token, expires_at) for token, expires_at in saved if not is_expired(expires_at, now)]
-        for _, expires_at in (item for item in saved if item not in live):
-            log.info(messages.POST_EXPIRED.format(expires_at=expires_at))
+        live = [(token, expiry) for token, expiry in saved if not is_expired(expiry, now)]
+        for _, expiry in (item for item in saved if item not in live):
+            log.info(messages.POST_EXPIRED.format(expires_at=expiry))
         if not live:
             return 0
         from .github_api import GitHubAPI
 
         api = GitHubAPI(parse_api_url(env), log=log.info, debug=log.debug, ca_bundle=resolve_ca_bundle(env))
         try:
-            for token, expires_at in live:
-                revoke_one(api, token, expires_at, log, several=len(saved) > 1)
+            for token, expiry in live:
+                revoke_one(api, token, expiry, log, several=len(saved) > 1)
         finally:
             api.close()
     except ActionError as error:
-        log.warning(messages.POST_REVOKE_FAILED.format(reason=str(error), expires_at=saved[0][1]))
+        log.warning(messages.POST_REVOKE_FAILED.format(reason=str(error), expires_at=expires_at))
     except Exception as error:  # noqa: BLE001 - the post step must not fail the job
         reason = f"unexpected {type(error).__name__}"
-        log.warning(messages.POST_REVOKE_FAILED.format(reason=reason, expires_at=saved[0][1] if saved else "?"))
+        log.warning(messages.POST_REVOKE_FAILED.format(reason=reason, expires_at=expires_at))
     return 0
 
 
