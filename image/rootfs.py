@@ -59,6 +59,7 @@ EXCLUDED = {
     "readline": "as _pyrepl",
     "rlcompleter": "as _pyrepl",
     "pydoc": "interactive help (pdb, the console's help()); never called",
+    "concurrent.futures.process": "ProcessPoolExecutor (with multiprocessing, ctypes, xml); owners use threads",
 }
 
 

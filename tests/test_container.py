@@ -13,6 +13,7 @@ Opt-in: runs when ``CI=true`` (as in ``.ci/run``) or ``CONTAINER_TESTS=1``.
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import subprocess
@@ -275,3 +276,12 @@ def test_image_says_what_is_inside_and_under_which_licences(image: str) -> None:
         assert f"/var/lib/dpkg/status.d/{package}" in tree, package
         assert f"/usr/share/doc/{package}/copyright" in tree, package
     assert "/usr/local/lib/python3.13/LICENSE.txt" in tree
+
+
+def test_image_stays_within_its_size_budget(action_image: str) -> None:
+    """16 MB compressed at most (docker save | gzip -6): an import that drags in a subsystem shows here."""
+    save = subprocess.Popen(["docker", "save", action_image], stdout=subprocess.PIPE)
+    assert save.stdout is not None
+    compressed = len(gzip.compress(save.stdout.read(), compresslevel=6))
+    save.wait()
+    assert compressed <= 16_000_000, f"{compressed / 1e6:.1f} MB compressed"
