@@ -11,7 +11,7 @@ app's key and gives the action only that JWT, no key and no ID).
 Starts the bundled GitHub API emulator (app ``token-minter``, organization ``octo-org``
 with repositories ``app``/``infra``, user ``octocat``), runs the entrypoint as a
 Docker action's main step in a fresh workspace, then the post step with the saved
-state, and prints the log a user would see (the token masked) and the outputs.
+state, and prints the log a user would see (the token masked), the outputs and the step summary.
 """
 
 from __future__ import annotations
@@ -60,6 +60,8 @@ def main(argv: list[str]) -> int:
             for secret in masks:
                 shown = shown.replace(secret, "***")
             print(f"{name}: {shown}")
+        if main_step.summary:
+            print("\n--- Step summary\n" + main_step.summary.rstrip())
         post_step = job.run("post", inputs, state=main_step.state)
         print(f"\n--- Post step (exit {post_step.exit_code}, {post_step.seconds * 1000:.0f} ms)")
         print("\n".join(runner_view(post_step, masks)))
