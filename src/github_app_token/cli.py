@@ -19,7 +19,6 @@ from . import __version__
 from .errors import ActionError, InputError
 
 if TYPE_CHECKING:
-    from .app_jwt import Signer
     from .github_api import GitHubAPI
 
 EPILOG = """exit codes: 0 success, 2 bad input, 3 GitHub refused the request, 4 GitHub unreachable.
@@ -226,14 +225,7 @@ def _create(env: dict[str, str], as_json: bool, out: TextIO) -> None:
         return
     (only,) = minted
     if as_json:
-        details = {
-            "token": only.token.token,
-            "expires_at": only.token.expires_at,
-            "installation_id": only.installation.id,
-            "app_slug": only.installation.app_slug,
-            "permissions": only.token.permissions,
-            "repositories": list(only.token.repositories or ()),
-        }
+        details = {"token": only.token.token, **report.installation_details(only)}
         out.write(json.dumps(details, indent=2) + "\n")
     else:
         out.write(only.token.token + "\n")
@@ -258,18 +250,12 @@ def _revoke(env: dict[str, str], args: argparse.Namespace, environ: dict[str, st
 
 
 def _installations(env: dict[str, str], as_json: bool, out: TextIO) -> None:
-    from .inputs import input_variable, parse_issuer
+    from .core import signer_for
+    from .inputs import get_input, input_variable, parse_issuer
 
-    if env.get(input_variable("app-jwt")):
-        from .app_jwt import read_app_jwt
-
-        who: Signer = read_app_jwt(env[input_variable("app-jwt")])
-    else:
-        from .app_jwt import AppAuth
-        from .private_key import load_private_key
-
-        issuer, _ = parse_issuer(env)
-        who = AppAuth(issuer, load_private_key(env[input_variable("private-key")]))
+    app_jwt = get_input(env, "app-jwt")
+    issuer = "" if app_jwt else parse_issuer(env)[0]
+    who = signer_for(app_jwt, issuer, env.get(input_variable("private-key"), ""))
     api = _api(env)
     try:
         found = api.list_installations(who)

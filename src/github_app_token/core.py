@@ -69,19 +69,20 @@ class MintFailed(ActionError):
         self.exit_code = exit_code
 
 
-def signer_for(inputs: MainInputs) -> Signer:
-    """Who signs: the private key (read and checked now), or the app JWT given (its claims checked now).
+def signer_for(app_jwt: str, issuer: str, private_key: str) -> Signer:
+    """Who signs: the app JWT given (its claims checked now), else the private key (read and checked
+    now) for ``issuer`` (the client ID or app ID).
 
     Raises InputError for an unusable key or app JWT, before any request.
     """
-    if inputs.app_jwt:
+    if app_jwt:
         from .app_jwt import read_app_jwt
 
-        return read_app_jwt(inputs.app_jwt)
+        return read_app_jwt(app_jwt)
     from .app_jwt import AppAuth
     from .private_key import load_private_key
 
-    return AppAuth(inputs.issuer, load_private_key(inputs.private_key))
+    return AppAuth(issuer, load_private_key(private_key))
 
 
 def request_for(inputs: MainInputs, server: str) -> MintRequest:
@@ -90,7 +91,8 @@ def request_for(inputs: MainInputs, server: str) -> MintRequest:
     Reads and checks the credentials now (:func:`signer_for`): raises InputError before any request.
     """
     web = server_url(server, inputs.api_url)
-    return MintRequest(signer_for(inputs), inputs.issuer_input, inputs.scopes, web, inputs.installation_id)
+    signer = signer_for(inputs.app_jwt, inputs.issuer, inputs.private_key)
+    return MintRequest(signer, inputs.issuer_input, inputs.scopes, web, inputs.installation_id)
 
 
 def server_url(server: str, api_url: str) -> str:
