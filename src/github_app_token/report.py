@@ -113,8 +113,9 @@ def state(minted: list[Minted], clock_offset: float) -> dict[str, str]:
     return saved
 
 
-def _table(rows: list[tuple[str, str]]) -> list[str]:
-    return [f"| {name} | {value.replace('|', '&#124;')} |" for name, value in rows]
+def _row(cells: list[str]) -> str:
+    """One Markdown table row; a ``|`` inside a cell is written as its entity."""
+    return "| " + " | ".join(cell.replace("|", "&#124;") for cell in cells) + " |"
 
 
 def step_summary(minted: list[Minted]) -> str:
@@ -123,26 +124,21 @@ def step_summary(minted: list[Minted]) -> str:
     if len(minted) == 1:
         installation, token = minted[0].installation, minted[0].token
         lines += ["| | |", "|---|---|"]
-        lines += _table(
-            [
-                ("App", f"`{installation.app_slug}`" if installation.app_slug else "(not looked up)"),
-                ("Installation", f"{installation.id} on `{installation.account_login}`"),
-                ("Repositories", repositories_text(token)),
-                ("Permissions", describe(token.permissions, "none")),
-                ("Expires at", f"{token.expires_at} (UTC)"),
-            ]
-        )
+        lines += [
+            _row(["App", f"`{installation.app_slug}`" if installation.app_slug else "(not looked up)"]),
+            _row(["Installation", f"{installation.id} on `{installation.account_login}`"]),
+            _row(["Repositories", repositories_text(token)]),
+            _row(["Permissions", describe(token.permissions, "none")]),
+            _row(["Expires at", f"{token.expires_at} (UTC)"]),
+        ]
         return "\n".join(lines) + "\n\n"
     lines += ["| Owner | Installation | Repositories | Permissions | Expires at (UTC) |", "|---|---|---|---|---|"]
     for item in minted:
-        cells = [
-            f"`{item.owner}`",
-            str(item.installation.id),
-            repositories_text(item.token),
-            describe(item.token.permissions, "none"),
-            item.token.expires_at,
-        ]
-        lines.append("| " + " | ".join(cell.replace("|", "&#124;") for cell in cells) + " |")
+        repositories = repositories_text(item.token)
+        permissions = describe(item.token.permissions, "none")
+        lines.append(
+            _row([f"`{item.owner}`", str(item.installation.id), repositories, permissions, item.token.expires_at])
+        )
     return "\n".join(lines) + "\n\n"
 
 
