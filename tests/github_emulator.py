@@ -26,7 +26,7 @@ import struct
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -165,15 +165,28 @@ MSG_SECONDARY_RATE_LIMIT = (
 class Throttle:
     """A model of GitHub's secondary rate limits (GitHub Docs, "Rate limits for the REST API").
 
-    - ``max_in_flight``: requests served at once; one more is answered at once with 403,
-      GitHub's secondary-rate-limit message and ``Retry-After: retry_after``.
-    - ``tokens_per_window``: installation tokens created per ``window`` seconds (GitHub counts
-      per minute); one more is answered 429 with ``x-ratelimit-remaining: 0`` and
-      ``x-ratelimit-reset`` at the end of the window.
+    Decided by count or by the emulator's clock, never by how requests happen to overlap, so that
+    a test's outcome does not depend on how fast a busy machine starts its processes:
+
+    - ``schedule``: given the arrival number of a request (1, 2, ...; every operation counts),
+      says whether to answer it at once with 403, GitHub's secondary-rate-limit message and
+      ``Retry-After: retry_after``.
+    - ``token_schedule``: given the arrival number of a token creation that passed validation,
+      says whether to answer it 429 with ``x-ratelimit-remaining: 0`` and ``x-ratelimit-reset``
+      ``reset_in`` seconds ahead (emulator clock).
+    - ``tokens_per_window``: installation tokens created per ``window`` seconds of the emulator's
+      clock (GitHub counts per minute); one more is answered 429 with ``x-ratelimit-reset`` at the
+      end of the window.
+    - ``max_in_flight``: requests served at once; one more gets the 403. How many overlap depends
+      on scheduling, so only ``bench/`` uses it, to measure, never a test's assertion.
     - ``latency``: seconds every served request takes (holding its place in flight).
-    None disables a cap.
+
+    None disables a rule. ``throttled`` counts the throttling answers given.
     """
 
+    schedule: Callable[[int], bool] | None = None
+    token_schedule: Callable[[int], bool] | None = None
+    reset_in: int = 1
     max_in_flight: int | None = None
     tokens_per_window: int | None = None
     window: float = 60.0
@@ -181,34 +194,43 @@ class Throttle:
     retry_after: int = 1
     in_flight: int = 0
     peak_in_flight: int = 0
+    arrivals: int = 0
+    token_arrivals: int = 0
     created: list[float] = field(default_factory=list)  # creation times (emulator clock)
     throttled: int = 0  # throttling answers given
 
     def admit(self) -> _Reply | None:
         """Take a place in flight, or return the throttling answer. Call with the emulator's lock held."""
-        if self.max_in_flight is not None and self.in_flight >= self.max_in_flight:
+        self.arrivals += 1
+        scheduled = self.schedule is not None and self.schedule(self.arrivals)
+        if scheduled or (self.max_in_flight is not None and self.in_flight >= self.max_in_flight):
             self.throttled += 1
             return _error(403, MSG_SECONDARY_RATE_LIMIT, headers={"Retry-After": str(self.retry_after)})
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         return None
 
+    def _refuse_token(self, reset: int, used: int, limit: int) -> _Reply:
+        self.throttled += 1
+        headers = {
+            "x-ratelimit-limit": str(limit),
+            "x-ratelimit-remaining": "0",
+            "x-ratelimit-used": str(used),
+            "x-ratelimit-reset": str(reset),
+            "x-ratelimit-resource": "core",
+        }
+        return _error(429, MSG_SECONDARY_RATE_LIMIT, headers=headers)
+
     def create_token(self, now: float) -> None:
         """Count one token creation, or raise the 429 throttling answer. Call with the lock held."""
+        self.token_arrivals += 1
+        if self.token_schedule is not None and self.token_schedule(self.token_arrivals):
+            raise self._refuse_token(int(now) + self.reset_in, len(self.created), len(self.created))
         if self.tokens_per_window is None:
             return
         self.created = [moment for moment in self.created if moment > now - self.window]
         if len(self.created) >= self.tokens_per_window:
-            self.throttled += 1
-            reset = int(self.created[0] + self.window) + 1
-            headers = {
-                "x-ratelimit-limit": str(self.tokens_per_window),
-                "x-ratelimit-remaining": "0",
-                "x-ratelimit-used": str(len(self.created)),
-                "x-ratelimit-reset": str(reset),
-                "x-ratelimit-resource": "core",
-            }
-            raise _error(429, MSG_SECONDARY_RATE_LIMIT, headers=headers)
+            raise self._refuse_token(int(self.created[0] + self.window) + 1, len(self.created), self.tokens_per_window)
         self.created.append(now)
 
 

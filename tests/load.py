@@ -18,6 +18,12 @@ from tests.runner_harness import Job, StepResult, assert_no_leaks, assert_only_o
 
 THROTTLED = re.compile(r"GitHub is throttling requests")
 RETRIED = re.compile(r"; retrying in [0-9.]+ s \(attempt")
+PLANNED = re.compile(r"(?:trying again|retrying) in ([0-9.]+) s")
+
+
+def planned_waits(log: str) -> list[float]:
+    """Every wait a step announced (throttling and retries), in seconds."""
+    return [float(wait) for wait in PLANNED.findall(log)]
 
 
 @dataclass

@@ -22,8 +22,11 @@ import trustme
 from github_app_token.errors import NetworkError
 from github_app_token.github_api import GitHubAPI
 from github_app_token.inputs import InstallationTarget
+from github_app_token.retry import BUDGET
 from tests.conftest import JobRun
 from tests.github_emulator import MSG_EXP_FAR, App, Exchange, Fault, GitHubEmulator, default_world
+from tests.load import planned_waits
+from tests.model_clock import ModelClock
 from tests.runner_harness import Job, assert_no_leaks, jwts_seen
 
 CREATE = "/app/installations/{installation_id}/access_tokens"
@@ -120,7 +123,7 @@ def test_persistent_503_gives_up_after_four_attempts(run_job: RunJob, emulator: 
     assert len(emulator.exchanges) == 4
     assert "HTTP 503: Service Unavailable" in run.main.errors[0]
     assert len(retry_lines(run.main.stdout)) == 3
-    assert run.main.seconds < 30
+    assert sum(planned_waits(run.main.stdout)) < BUDGET
 
 
 def test_retry_after_beyond_the_cap_gives_up_at_once(run_job: RunJob, emulator: GitHubEmulator) -> None:
@@ -137,7 +140,7 @@ def test_retry_after_beyond_the_cap_gives_up_at_once(run_job: RunJob, emulator: 
     assert run.main.exit_code == 1
     assert len(emulator.exchanges) == 1
     assert "HTTP 429: API rate limit exceeded" in run.main.errors[0]
-    assert run.main.seconds < 5
+    assert planned_waits(run.main.stdout) == []  # given up at once, no wait started
 
 
 # --- timeouts ------------------------------------------------------------------------------
@@ -146,7 +149,7 @@ def test_one_hung_request_times_out_and_is_retried(run_job: RunJob, emulator: Gi
     run = run_job(post=False)
     ok(run)
     assert "(timed out)" in retry_lines(run.main.stdout)[0]
-    assert 10 <= run.main.seconds < 20
+    assert run.main.seconds >= 10  # the read timeout, waited in full (a lower bound: no scheduling makes it shorter)
 
 
 def test_a_server_that_always_hangs_fails_inside_the_bound(emulator: GitHubEmulator, app: App) -> None:
@@ -154,12 +157,12 @@ def test_a_server_that_always_hangs_fails_inside_the_bound(emulator: GitHubEmula
 
     emulator.inject(Fault(action="hang", delay=5, times=100))
     lines: list[str] = []
-    api = GitHubAPI(emulator.url, log=lines.append, timeout=(1, 0.5), budget=3)
-    started = time.monotonic()
+    clock = ModelClock()
+    api = GitHubAPI(emulator.url, log=lines.append, timeout=(1, 0.5), budget=3, clock=clock)
     with pytest.raises(NetworkError, match=r"no answer within 0\.5 seconds"):
         api.get_installation(InstallationTarget("octo-org", "app"), AppAuth(app.client_id, app.private_key))
-    assert time.monotonic() - started < 3 + 0.5 + 1
-    assert 1 <= len(lines) <= 3
+    assert 1 <= len(lines) <= 3 and len(clock.slept) <= len(lines)
+    assert sum(clock.slept) < 3  # every wait between attempts ended inside the budget
 
 
 def test_connection_refused_is_a_clear_error(run_job: RunJob) -> None:

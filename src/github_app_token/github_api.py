@@ -28,7 +28,7 @@ from requests.adapters import HTTPAdapter
 
 from . import __version__, messages
 from .errors import GitHubAPIError, NetworkError
-from .retry import BUDGET, make_retry
+from .retry import BUDGET, SYSTEM_CLOCK, Clock, make_retry
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -95,10 +95,11 @@ class InstallationToken(NamedTuple):
         return f"InstallationToken(token='***', expires_at={self.expires_at!r})"
 
 
-def clock_offset(date_header: str) -> float | None:
-    """GitHub's clock minus ours, in seconds, from an HTTP ``Date`` header (None if unreadable)."""
+def clock_offset(date_header: str, now: float | None = None) -> float | None:
+    """GitHub's clock minus ours (``now``, epoch seconds UTC, default the clock), in seconds, from an
+    HTTP ``Date`` header (None if unreadable)."""
     try:
-        return parsedate_to_datetime(date_header).timestamp() - time.time()
+        return parsedate_to_datetime(date_header).timestamp() - (time.time() if now is None else now)
     except (TypeError, ValueError, IndexError):
         return None
 
@@ -155,7 +156,8 @@ class GitHubAPI:
     """A client for the few REST operations this action needs.
 
     ``base_url`` is the REST API root without a trailing ``/`` (a ``/api/v3`` prefix is
-    kept). ``log`` receives one line per retry. Every method raises
+    kept). ``log`` receives one line per retry; ``budget`` is the seconds retries may take, on
+    ``clock`` (the real one unless a test models time). Every method raises
     :class:`GitHubAPIError` for an unexpected status and :class:`NetworkError` when
     GitHub cannot be reached.
     """
@@ -169,6 +171,7 @@ class GitHubAPI:
         ca_bundle: str | None = None,
         timeout: tuple[float, float] = TIMEOUT,
         budget: float = BUDGET,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.base_url = base_url
         self.timeout = timeout
@@ -187,7 +190,7 @@ class GitHubAPI:
                 "User-Agent": USER_AGENT,
             }
         )
-        adapter = HTTPAdapter(max_retries=make_retry(log, budget))
+        adapter = HTTPAdapter(max_retries=make_retry(log, budget, clock))
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
 from urllib3.util.retry import RequestHistory, Retry
@@ -34,6 +34,32 @@ BUDGET = 30.0
 #: Longest wait in seconds honoured from ``Retry-After`` for a failure (not for throttling).
 MAX_WAIT = 20.0
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class Clock(Protocol):
+    """Where retries read the time and wait: :data:`SYSTEM_CLOCK`, or a test's model of time."""
+
+    def monotonic(self) -> float: ...
+
+    def time(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    """The real clock: ``time.monotonic``, ``time.time`` (epoch seconds, UTC) and ``time.sleep``."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def time(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+SYSTEM_CLOCK: Clock = SystemClock()
 
 
 def jittered(wait: float) -> float:
@@ -58,8 +84,9 @@ def _reason(error: Exception | None, response: Any) -> str:
 class GitHubRetry(Retry):
     """``Retry`` that knows GitHub's rate limits, a time budget and a log.
 
-    ``log`` receives one line per retry; ``deadline`` is a ``time.monotonic()`` value after
-    which no wait may end; ``throttled`` counts the throttling answers waited out so far.
+    ``log`` receives one line per retry; ``deadline`` is a ``clock.monotonic()`` value after
+    which no wait may end; ``throttled`` counts the throttling answers waited out so far;
+    ``clock`` is where time is read and waited (:data:`SYSTEM_CLOCK` unless a test models it).
     """
 
     def __init__(
@@ -68,18 +95,20 @@ class GitHubRetry(Retry):
         log: Callable[[str], None] | None = None,
         deadline: float | None = None,
         throttled: int = 0,
+        clock: Clock = SYSTEM_CLOCK,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.log = log
         self.deadline = deadline
         self.throttled = throttled
+        self.clock = clock
         self.planned_wait: float | None = None  # what sleep() waits before the next attempt
 
     def new(self, **kw: Any) -> GitHubRetry:
         retry = super().new(**kw)
         assert isinstance(retry, GitHubRetry)
-        retry.log, retry.deadline, retry.throttled = self.log, self.deadline, self.throttled
+        retry.log, retry.deadline, retry.throttled, retry.clock = self.log, self.deadline, self.throttled, self.clock
         return retry
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
@@ -102,19 +131,18 @@ class GitHubRetry(Retry):
                 return None
         if headers.get("x-ratelimit-remaining") == "0":
             try:
-                return max(0.0, float(headers.get("x-ratelimit-reset", "")) - time.time())
+                return max(0.0, float(headers.get("x-ratelimit-reset", "")) - self.clock.time())
             except ValueError:
                 return None
         return None
 
     def remaining(self) -> float:
-        return (self.deadline - time.monotonic()) if self.deadline is not None else float("inf")
+        return (self.deadline - self.clock.monotonic()) if self.deadline is not None else float("inf")
 
     def sleep(self, response: Any = None) -> None:
-        if self.planned_wait is None:
-            super().sleep(response)
-        elif self.planned_wait > 0:
-            time.sleep(self.planned_wait)
+        wait = self.get_backoff_time() if self.planned_wait is None else self.planned_wait
+        if wait > 0:
+            self.clock.sleep(wait)
 
     def increment(
         self,
@@ -168,8 +196,10 @@ class GitHubRetry(Retry):
         return new
 
 
-def make_retry(log: Callable[[str], None] | None = None, budget: float = BUDGET) -> GitHubRetry:
-    """Return the retry policy for one stage, whose budget starts now."""
+def make_retry(
+    log: Callable[[str], None] | None = None, budget: float = BUDGET, clock: Clock = SYSTEM_CLOCK
+) -> GitHubRetry:
+    """Return the retry policy for one stage, whose budget of ``budget`` seconds starts now on ``clock``."""
     return GitHubRetry(
         total=MAX_ATTEMPTS - 1,
         connect=MAX_ATTEMPTS - 1,
@@ -185,5 +215,6 @@ def make_retry(log: Callable[[str], None] | None = None, budget: float = BUDGET)
         respect_retry_after_header=True,
         raise_on_status=False,
         log=log,
-        deadline=time.monotonic() + budget,
+        deadline=clock.monotonic() + budget,
+        clock=clock,
     )
