@@ -11,7 +11,15 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.api_schema import problems
 from tests.docker_tier import action_image, base_image, docker_engine, registry, released_image
-from tests.github_emulator import App, GitHubEmulator, default_world, generate_private_key, pem_pkcs1
+from tests.github_emulator import (
+    CLASSIC,
+    STATELESS,
+    App,
+    GitHubEmulator,
+    default_world,
+    generate_private_key,
+    pem_pkcs1,
+)
 from tests.runner_harness import Job, StepResult, assert_no_leaks, assert_only_our_commands, jwts_seen
 
 # Fixtures shared by the container tiers.
@@ -28,12 +36,33 @@ def app_key_pem(app_key: rsa.RSAPrivateKey) -> str:
     return pem_pkcs1(app_key)
 
 
+@pytest.fixture(params=[STATELESS, CLASSIC])
+def token_format(request: pytest.FixtureRequest) -> str:
+    """Every scenario runs with both installation token formats: GitHub.com's ``ghs_<APP_ID>_<JWT>``
+    (since 2026) and the 40-character one of GitHub Enterprise Server."""
+    return str(request.param)
+
+
+#: Tokens each scenario's stateless run made, by the test's id with the format in it.
+_TOKENS_MADE: dict[str, int] = {}
+
+
 @pytest.fixture
-def emulator(app_key: rsa.RSAPrivateKey) -> Iterator[GitHubEmulator]:
-    emu = GitHubEmulator()
+def emulator(app_key: rsa.RSAPrivateKey, token_format: str, request: pytest.FixtureRequest) -> Iterator[GitHubEmulator]:
+    """A fresh emulator in the standard world (:func:`default_world`), issuing ``token_format`` tokens.
+
+    A scenario whose run with stateless tokens made none (an input refused before any request, say)
+    is not run again with classic ones: the format cannot change what it does.
+    """
+    node = request.node.nodeid
+    if token_format == CLASSIC and _TOKENS_MADE.get(node.replace(CLASSIC, STATELESS)) == 0:
+        pytest.skip("this scenario made no token with the stateless format, so the token format cannot change it")
+    emu = GitHubEmulator(token_format=token_format)
     default_world(emu, app_key)
     with emu:
         yield emu
+    if token_format == STATELESS:
+        _TOKENS_MADE[node] = len(emu.tokens)
     assert_exchanges_conform(emu)
 
 

@@ -56,6 +56,22 @@ MSG_REPOS_NOT_ACCESSIBLE = (
 )
 MSG_PERMISSIONS_NOT_GRANTED = "The permissions requested are not granted to this installation."
 SUPPORTED_API_VERSIONS = frozenset({"2022-11-28", "2026-03-10"})
+#: Installation token formats: GitHub.com issues ``ghs_<APP_ID>_<JWT>`` since its 2026 rollout
+#: (the JWT signed by GitHub, about 520 characters in all); Enterprise Server the 40-character
+#: opaque form. The create request's ``X-GitHub-Stateless-S2S-Token: enabled|disabled`` header
+#: forces one while the rollout lasts. GitHub's published pattern for both, ``ghs_[A-Za-z0-9._]{36,}``,
+#: omits ``-``, which a base64url JWT holds as often as not (github/gh-aw#35016): the emulator's has it.
+STATELESS, CLASSIC = "stateless", "classic"
+TOKEN_FORMAT_HEADER = "X-GitHub-Stateless-S2S-Token"
+TOKEN_PATTERN = re.compile(r"ghs_[A-Za-z0-9._-]{36,}")
+_GITHUB_SIGNING_KEY: list[rsa.RSAPrivateKey] = []
+
+
+def github_signing_key() -> rsa.RSAPrivateKey:
+    """The key "GitHub" signs stateless installation tokens with (one per test process: RSA is slow to make)."""
+    if not _GITHUB_SIGNING_KEY:
+        _GITHUB_SIGNING_KEY.append(generate_private_key())
+    return _GITHUB_SIGNING_KEY[0]
 
 
 def iso(moment: float) -> str:
@@ -132,6 +148,8 @@ class IssuedToken:
     permissions: dict[str, str]
     repositories: list[str] | None
     revoked: bool = False
+    format: str = CLASSIC
+    jti: str = ""
 
 
 @dataclass
@@ -253,11 +271,23 @@ class GitHubEmulator:
     """The emulated GitHub: its data, its clock, its faults and its HTTP server.
 
     ``prefix`` is a path prefix such as ``/api/v3`` (empty for github.com);
-    ``ssl_context`` serves HTTPS instead of HTTP. ``url`` is the API base URL.
+    ``ssl_context`` serves HTTPS instead of HTTP. ``url`` is the API base URL. ``token_format``
+    is what installation tokens look like (:data:`STATELESS`, GitHub.com's since 2026, unless the
+    prefix says Enterprise Server, whose tokens are :data:`CLASSIC`); ``token_lifetime`` is their
+    life in seconds (GitHub's hour, or less to compress time).
     """
 
-    def __init__(self, prefix: str = "", ssl_context: ssl.SSLContext | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        prefix: str = "",
+        ssl_context: ssl.SSLContext | None = None,
+        host: str = "127.0.0.1",
+        token_format: str | None = None,
+        token_lifetime: float = TOKEN_LIFETIME,
+    ) -> None:
         self.prefix = prefix.rstrip("/")
+        self.token_format = token_format or (CLASSIC if self.prefix == "/api/v3" else STATELESS)
+        self.token_lifetime = token_lifetime
         self.ssl_context = ssl_context
         self.host = host
         self.clock_offset = 0.0
@@ -330,6 +360,59 @@ class GitHubEmulator:
         with self._lock:
             self.faults.append(fault)
         return fault
+
+    def issue_token(
+        self, inst: Installation, permissions: dict[str, str], repositories: list[str] | None, token_format: str
+    ) -> IssuedToken:
+        """A new installation token of ``token_format`` (not yet recorded in :attr:`tokens`).
+
+        Stateless: ``ghs_<APP_ID>_`` and a JWT signed with GitHub's key (RS256) that names the app,
+        the installation and the expiry; classic: ``ghs_`` and 36 random letters and digits.
+        """
+        now = self.now()
+        expires = now + self.token_lifetime
+        if token_format == STATELESS:
+            jti = secrets.token_hex(16)
+            claims = {
+                "iss": "github",
+                "app_id": inst.app.id,
+                "installation_id": inst.id,
+                "iat": int(now),
+                "exp": int(expires),
+                "jti": jti,
+            }
+            signed = jwt.encode(claims, github_signing_key(), algorithm="RS256")
+            token = f"ghs_{inst.app.id}_{signed}"
+        else:
+            jti = ""
+            token = "ghs_" + secrets.token_urlsafe(27).replace("-", "A").replace("_", "b")[:36]
+        return IssuedToken(token, inst, expires, permissions, repositories, format=token_format, jti=jti)
+
+    def token_for(self, value: str) -> IssuedToken | None:
+        """The live token a request presents (None when unknown, tampered with, expired or revoked).
+
+        A stateless token is checked as GitHub checks it: its JWT's signature (GitHub's key), its
+        expiry and its app ID against the ``ghs_<APP_ID>_`` prefix, then its record (revocation).
+        """
+        if not TOKEN_PATTERN.fullmatch(value):
+            return None
+        prefix = re.fullmatch(r"ghs_([0-9]+)_(.+)", value)
+        if prefix:
+            try:
+                claims = jwt.decode(
+                    prefix.group(2),
+                    github_signing_key().public_key(),
+                    algorithms=["RS256"],
+                    options={"verify_exp": False, "verify_iat": False, "verify_nbf": False},
+                )
+            except jwt.PyJWTError:
+                return None
+            if str(claims.get("app_id")) != prefix.group(1) or float(claims.get("exp", 0)) <= self.now():
+                return None
+        issued = self.tokens.get(value)
+        if issued is None or issued.revoked or issued.expires_at <= self.now():
+            return None
+        return issued
 
     def requests_to(self, method: str, operation: str) -> list[Exchange]:
         """Recorded exchanges of one operation, by method and OpenAPI path template."""
@@ -810,8 +893,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _token(self) -> IssuedToken:
         auth = self.headers.get("Authorization", "")
         scheme, _, value = auth.partition(" ")
-        issued = self.emulator.tokens.get(value) if scheme.lower() in ("bearer", "token") else None
-        if issued is None or issued.revoked or issued.expires_at <= self.emulator.now():
+        issued = self.emulator.token_for(value) if scheme.lower() in ("bearer", "token") else None
+        if issued is None:
             raise _error(401, MSG_BAD_CREDENTIALS)
         return issued
 
@@ -907,10 +990,11 @@ class _Handler(BaseHTTPRequestHandler):
         with em._lock:
             em.throttle.create_token(em.now())
         permissions = dict(requested) if requested else dict(inst.permissions)
-        token = "ghs_" + secrets.token_urlsafe(27).replace("-", "A").replace("_", "b")[:36]
-        issued = IssuedToken(
-            token, inst, em.now() + TOKEN_LIFETIME, permissions, list(names) if names is not None else inst.repositories
-        )
+        asked = (self.headers.get(TOKEN_FORMAT_HEADER) or "").strip().lower()
+        token_format = {"enabled": STATELESS, "disabled": CLASSIC}.get(asked, em.token_format)
+        repositories = list(names) if names is not None else inst.repositories
+        issued = em.issue_token(inst, permissions, repositories, token_format)
+        token = issued.token
         with em._lock:
             em.tokens[token] = issued
         result: dict[str, Any] = {
@@ -968,10 +1052,13 @@ class _Handler(BaseHTTPRequestHandler):
 
 @contextmanager
 def running(
-    prefix: str = "", ssl_context: ssl.SSLContext | None = None, private_key: rsa.RSAPrivateKey | None = None
+    prefix: str = "",
+    ssl_context: ssl.SSLContext | None = None,
+    private_key: rsa.RSAPrivateKey | None = None,
+    token_format: str | None = None,
 ) -> Iterator[tuple[GitHubEmulator, App]]:
     """Start an emulator with :func:`default_world`; yield ``(emulator, app)``; stop it."""
-    emulator = GitHubEmulator(prefix, ssl_context)
+    emulator = GitHubEmulator(prefix, ssl_context, token_format=token_format)
     app = default_world(emulator, private_key)
     with emulator:
         yield emulator, app

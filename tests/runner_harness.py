@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import subprocess
 import sys
 import time
@@ -269,8 +270,16 @@ def key_fragments(private_key_pem: str) -> list[str]:
 
 
 def secret_forms(secret: str) -> list[str]:
-    """A secret and its encoded forms (base64 of the value, as the runner masks them too)."""
+    """A secret and its encoded forms (base64 of the value, as the runner masks them too).
+
+    For a stateless installation token (``ghs_<APP_ID>_<JWT>``) also its JWT part and that JWT's
+    signature: a line showing either is a leak, though the runner's mask of the whole token would
+    not hide it.
+    """
     forms = [secret, base64.b64encode(secret.encode()).decode()]
+    stateless = re.fullmatch(r"ghs_[0-9]+_([^.]+\.[^.]+\.([^.]+))", secret)
+    if stateless:
+        forms += [stateless.group(1), stateless.group(2)]
     return [f for f in forms if len(f) >= 8]
 
 
@@ -291,8 +300,9 @@ def _only_as_its_mask(result: StepResult, secret: str, texts: dict[str, str], al
                     f"{result.stage}: a secret appears on stdout outside its ::add-mask:: line"
                 )
                 if lines:
-                    mask_at = text.index(f"::add-mask::{secret}")
-                    assert mask_at + len("::add-mask::") == text.index(form), "a secret was seen before its mask"
+                    mask = f"::add-mask::{secret}"
+                    mask_at, first = text.index(mask), text.index(form)
+                    assert mask_at < first < mask_at + len(mask), "a secret was seen before its mask"
                 continue
             assert form not in text, f"{result.stage}: a secret leaked into {where}"
 
@@ -338,7 +348,7 @@ def jwts_seen(exchanges: list[Any]) -> list[str]:
     for exchange in exchanges:
         value = exchange.headers.get("Authorization", "")
         scheme, _, credential = value.partition(" ")
-        if scheme.lower() == "bearer" and credential.count(".") == 2:
+        if scheme.lower() == "bearer" and credential.count(".") == 2 and not credential.startswith("ghs_"):
             found.append(credential)
     return found
 
