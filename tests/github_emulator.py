@@ -265,6 +265,27 @@ class Exchange:
     response_headers: dict[str, str] = field(default_factory=dict)
     operation: str | None = None  # the OpenAPI path template, when the route matched
     peer: str = ""  # the client's address and port: one value per TCP connection
+    raw: bytes = b""  # the request body as sent (de-chunked)
+    query: str = ""  # the request's query string, without "?"
+
+
+#: An extension's operation: called with the request handler, the exchange and the path's groups.
+RouteHandler = Callable[..., "_Reply"]
+
+
+@dataclass
+class Route:
+    """A route added by an extension (:meth:`GitHubEmulator.add_route`).
+
+    ``web`` routes match the whole request path (the web side: pages, git); the others match the
+    path under the API prefix, as the built-in operations do.
+    """
+
+    method: str
+    pattern: re.Pattern[str]
+    operation: str
+    handler: RouteHandler
+    web: bool = False
 
 
 class GitHubEmulator:
@@ -299,6 +320,7 @@ class GitHubEmulator:
         self.exchanges: list[Exchange] = []
         self.faults: list[Fault] = []
         self.throttle = Throttle()
+        self.routes: list[Route] = []  # extensions' routes, tried before the built-in ones
         self._lock = threading.Lock()
         self._next_id = 1000
         self._server: ThreadingHTTPServer | None = None
@@ -355,6 +377,14 @@ class GitHubEmulator:
         installation = Installation(self._id(), app, account, dict(permissions or app.permissions), repositories)
         self.installations[installation.id] = installation
         return installation
+
+    def add_route(self, method: str, pattern: str, operation: str, handler: RouteHandler, *, web: bool = False) -> None:
+        """Serve ``method`` on paths matching ``pattern`` (a regex, fully matched) with ``handler``.
+
+        ``handler(request, exchange, **groups)`` returns (or raises) a :class:`Reply`; ``request`` is
+        the HTTP handler (its ``headers``, ``authenticate_app()``, ``authenticate_token()``).
+        """
+        self.routes.append(Route(method, re.compile(pattern), operation, handler, web))
 
     def inject(self, fault: Fault) -> Fault:
         with self._lock:
@@ -693,13 +723,30 @@ class _Server(ThreadingHTTPServer):
 
 
 class _Reply(Exception):
-    def __init__(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
+    """An answer: ``body`` is sent as JSON, unless ``raw`` (bytes) is given with its ``content_type``."""
+
+    def __init__(
+        self,
+        status: int,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        *,
+        raw: bytes | None = None,
+        content_type: str = "application/json; charset=utf-8",
+    ) -> None:
         super().__init__(status)
         self.status, self.body, self.headers = status, body, headers or {}
+        self.raw, self.content_type = raw, content_type
+
+
+Reply = _Reply
 
 
 def _error(status: int, message: str, doc: str = DOCS, headers: dict[str, str] | None = None, **extra: Any) -> _Reply:
     return _Reply(status, {"message": message, "documentation_url": doc, "status": str(status), **extra}, headers)
+
+
+error_reply = _error
 
 
 ROUTES: list[tuple[str, re.Pattern[str], str]] = [
@@ -745,19 +792,37 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._handle()
 
+    def do_PUT(self) -> None:
+        self._handle()
+
+    def _read_body(self) -> bytes:
+        """The request body: ``Content-Length`` bytes, or every chunk of a chunked body (git sends those)."""
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
     # -- plumbing -------------------------------------------------------------------------
     def _handle(self) -> None:
         em = self.emulator
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self._read_body()
         try:
             body: Any = json.loads(raw) if raw else None
         except ValueError:
             body = raw.decode("utf-8", "replace")
-        full_path = self.path.split("?", 1)[0]
+        full_path, _, query = self.path.partition("?")
         path = full_path[len(em.prefix) :] if full_path.startswith(em.prefix + "/") or full_path == em.prefix else None
         exchange = Exchange(self.command, path if path is not None else full_path, dict(self.headers.items()), body)
         exchange.peer = "{}:{}".format(*self.client_address[:2])
+        exchange.raw, exchange.query = raw, query
         with em._lock:
             em.exchanges.append(exchange)
             fault = self._take_fault(exchange)
@@ -816,7 +881,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.close()
 
     def _send(self, exchange: Exchange, reply: _Reply) -> None:
-        payload = b"" if reply.body is None else json.dumps(reply.body).encode()
+        payload = reply.raw if reply.raw is not None else b"" if reply.body is None else json.dumps(reply.body).encode()
         headers = {
             "Date": email.utils.formatdate(self.emulator.now(), usegmt=True),
             "X-GitHub-Media-Type": "github.v3; format=json",
@@ -824,8 +889,8 @@ class _Handler(BaseHTTPRequestHandler):
             "X-GitHub-Api-Version-Selected": "2022-11-28",
             "Content-Length": str(len(payload)),
         }
-        if reply.body is not None:
-            headers["Content-Type"] = "application/json; charset=utf-8"
+        if reply.body is not None or reply.raw is not None:
+            headers["Content-Type"] = reply.content_type
         headers.update(reply.headers)
         exchange.status, exchange.response_body, exchange.response_headers = reply.status, reply.body, headers
         try:
@@ -841,6 +906,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- routing ------------------------------------------------------------------------------
     def _route(self, exchange: Exchange, path: str | None) -> _Reply:
+        full_path = self.path.split("?", 1)[0]
+        for route in self.emulator.routes:
+            where = full_path if route.web else path
+            match = route.pattern.fullmatch(where) if where is not None else None
+            if match and route.method == self.command:
+                exchange.operation = route.operation
+                return route.handler(self, exchange, **match.groupdict())
         if path is None:
             raise _error(404, "Not Found")
         version = self.headers.get("X-GitHub-Api-Version")
@@ -854,6 +926,14 @@ class _Handler(BaseHTTPRequestHandler):
                 result: _Reply = handler(exchange, **match.groupdict())
                 return result
         raise _error(404, "Not Found")
+
+    def authenticate_app(self) -> App:
+        """The app whose app JWT authenticates this request (for extensions); raises a 401 reply."""
+        return self._app()
+
+    def authenticate_token(self) -> IssuedToken:
+        """The live installation token this request presents (for extensions); raises a 401 reply."""
+        return self._token()
 
     def _app(self) -> App:
         """Authenticate the request's app JWT as GitHub does; raise a 401 reply otherwise."""

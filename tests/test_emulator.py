@@ -15,7 +15,9 @@ from tests.github_emulator import (
     MSG_IAT,
     MSG_JWT_UNDECODABLE,
     App,
+    Exchange,
     GitHubEmulator,
+    Reply,
     generate_private_key,
 )
 
@@ -142,3 +144,19 @@ def test_prefix_is_enforced(app_key: rsa.RSAPrivateKey) -> None:
         assert call(ghes, "GET", "/app", app_jwt(app)).status_code == 200
         outside = requests.get(ghes.url.removesuffix("/api/v3") + "/app", timeout=5)
         assert outside.status_code == 404
+
+
+def test_extensions_add_routes_for_pages_and_chunked_bodies(emulator: GitHubEmulator) -> None:
+    """An extension's web route sees the whole path and a chunked body, and answers with raw bytes."""
+    seen: list[bytes] = []
+
+    def page(request: object, exchange: Exchange, name: str) -> Reply:
+        seen.append(exchange.raw)
+        return Reply(200, raw=f"<p>{name}</p>".encode(), content_type="text/html; charset=utf-8")
+
+    emulator.add_route("POST", r"/pages/(?P<name>[a-z]+)", "/pages/{name}", page, web=True)
+    chunks = iter([b"first,", b"second"])
+    answer = requests.post(emulator.url + "/pages/hello", data=chunks, timeout=5)  # a generator is sent chunked
+    assert answer.status_code == 200 and answer.text == "<p>hello</p>"
+    assert answer.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert seen == [b"first,second"]
