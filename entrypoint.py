@@ -20,11 +20,14 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "sr
 
 
 def main() -> int:
+    from github_app_token.cancel import Cancellation
+
+    cancellation = Cancellation().install()  # SIGINT/SIGTERM: finish cleanly, revoke, say so
     if os.path.basename(sys.argv[0]).startswith("post"):
         from github_app_token.post import run
     else:
         from github_app_token.main import run
-    return run(os.environ)
+    return run(os.environ, cancellation=cancellation)
 
 
 if __name__ == "__main__":

@@ -116,7 +116,8 @@ def run_job(tmp_path: Path, emulator: GitHubEmulator, app_key_pem: str) -> Calla
         app_jwt = given.get("app-jwt", "").strip()
         jwts = jwts_seen(emulator.exchanges)
         assert_no_leaks(results, tokens=tokens, jwts=jwts, private_key_pem=key_pem or app_key_pem, app_jwt=app_jwt)
-        assert_only_our_commands(results, tokens, app_jwt)
+        keys = [app.private_key.public_key() for app in emulator.apps]
+        assert_only_our_commands(results, tokens, app_jwt, jwts, keys)
         return JobRun(main, post_result)
 
     return run

@@ -159,7 +159,12 @@ class Fault:
     ``action``: ``"status"`` answers ``status`` with ``headers`` and ``body``; ``"reset"``
     resets the TCP connection; ``"hang"`` holds the request ``delay`` seconds then closes
     the connection unanswered; ``"delay"`` waits ``delay`` seconds, then answers normally;
-    ``"clock"`` sets the emulator's ``clock_offset``, then answers normally.
+    ``"clock"`` sets the emulator's ``clock_offset``, then answers normally; ``"gate"`` sets
+    ``arrived`` and holds the request until the test sets ``release`` (at most ``delay`` seconds, 60
+    by default), then answers normally: a test acts while a request is known to be in flight, with
+    no timing involved; ``"after"`` does what the request asks (a token is created), then loses the
+    answer: ``status`` is sent instead (a gateway's 502, say), or with ``status`` 0 the connection
+    is reset.
     """
 
     action: str = "status"
@@ -171,6 +176,8 @@ class Fault:
     times: int = 1
     delay: float = 0.0
     clock_offset: float | None = None  # with action "clock": set the clock, then answer normally
+    arrived: threading.Event = field(default_factory=threading.Event)  # with action "gate"
+    release: threading.Event = field(default_factory=threading.Event)  # with action "gate"
 
 
 MSG_SECONDARY_RATE_LIMIT = (
@@ -322,6 +329,7 @@ class GitHubEmulator:
         self.throttle = Throttle()
         self.routes: list[Route] = []  # extensions' routes, tried before the built-in ones
         self._lock = threading.Lock()
+        self._answered = threading.Condition()
         self._next_id = 1000
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -385,6 +393,14 @@ class GitHubEmulator:
         the HTTP handler (its ``headers``, ``authenticate_app()``, ``authenticate_token()``).
         """
         self.routes.append(Route(method, re.compile(pattern), operation, handler, web))
+
+    def wait_for(self, condition: Callable[[], bool], timeout: float = 60) -> bool:
+        """Wait until ``condition()`` holds, checked after each answer sent (False after ``timeout`` s).
+
+        For tests that act once the emulator has answered something (no polling, no sleeps).
+        """
+        with self._answered:
+            return self._answered.wait_for(condition, timeout)
 
     def inject(self, fault: Fault) -> Fault:
         with self._lock:
@@ -837,6 +853,13 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.clock_offset is not None:
                 em.clock_offset = fault.clock_offset
             fault = None
+        if fault is not None and fault.action == "gate":
+            fault.arrived.set()
+            fault.release.wait(fault.delay or 60)
+            fault = None
+        lost = fault if fault is not None and fault.action == "after" else None
+        if lost is not None:
+            fault = None
         if fault is not None:
             reply = _Reply(
                 fault.status,
@@ -856,6 +879,12 @@ class _Handler(BaseHTTPRequestHandler):
                 reply = self._route(exchange, path)
             except _Reply as answer:
                 reply = answer
+            if lost is not None and lost.status == 0:
+                exchange.status = -1
+                self._abort()
+                return
+            if lost is not None:
+                reply = _Reply(lost.status, lost.body if lost.body is not None else {"message": "Bad Gateway"})
             self._send(exchange, reply)
         finally:
             with em._lock:
@@ -893,6 +922,8 @@ class _Handler(BaseHTTPRequestHandler):
             headers["Content-Type"] = reply.content_type
         headers.update(reply.headers)
         exchange.status, exchange.response_body, exchange.response_headers = reply.status, reply.body, headers
+        with self.emulator._answered:
+            self.emulator._answered.notify_all()
         try:
             self.send_response_only(reply.status)  # no second Date header on the real clock
             self.send_header("Server", self.server_version)

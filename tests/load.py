@@ -74,7 +74,7 @@ def check_nothing_lost(emulator: GitHubEmulator, runs: list[LoadRun], private_ke
     tokens = list(emulator.tokens)
     for run in runs:
         assert_no_leaks([run.main, run.post], tokens=tokens, jwts=jwts, private_key_pem=private_key_pem)
-        assert_only_our_commands([run.main, run.post], tokens)
+        assert_only_our_commands([run.main, run.post], tokens, jwts=jwts)
 
 
 def percentile(values: list[float], share: float) -> float:

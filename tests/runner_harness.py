@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+import jwt as pyjwt
 import yaml
 
 from tests.runner_rules import Command, output_lines, workflow_commands
@@ -117,6 +118,11 @@ class StepResult:
     def commands(self, name: str) -> list[str]:
         """The data of each ``name`` command the runner acts on, as the runner decodes it."""
         return [command.data for command in self.runner_commands() if command.name == name]
+
+    def token_masks(self) -> list[str]:
+        """The installation tokens this step masked (``add-mask`` of a ``ghs_`` value), in order;
+        the app JWTs the step masks too are left out."""
+        return [value for value in self.commands("add-mask") if value.startswith("ghs_")]
 
     @property
     def errors(self) -> list[str]:
@@ -227,6 +233,18 @@ class Job:
 
         ``args`` are ``runs.args`` / ``with: args``, which the runner passes to every stage.
         """
+        return self.start(stage, inputs, state, env, args).finish(timeout)
+
+    def start(
+        self,
+        stage: str,
+        inputs: dict[str, str],
+        state: dict[str, str] | None = None,
+        env: dict[str, str] | None = None,
+        args: list[str] | None = None,
+    ) -> RunningStep:
+        """Start ``stage`` and return at once: the test may signal the step (as the runner does on
+        cancellation) before it collects the result with :meth:`RunningStep.finish`."""
         full = self.runner_env(stage)
         full.update(input_env(inputs, self.api_url))
         full.update({f"STATE_{k}": v for k, v in (state or {}).items()})
@@ -234,26 +252,48 @@ class Job:
         full.update(env or {})
         argv, process_env = self.command(stage, full)
         argv += args or []
-        started = time.perf_counter()
-        proc = subprocess.run(
+        process = subprocess.Popen(
             argv,
             env=process_env,
             cwd=self.root / "workspace",
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=timeout,
-            check=False,
         )
-        seconds = time.perf_counter() - started
+        return RunningStep(self, stage, full, process, time.perf_counter())
+
+
+@dataclass
+class RunningStep:
+    """A step's process while it runs (``docker run`` in the container tier, as the runner starts it)."""
+
+    job: Job
+    stage: str
+    env: dict[str, str]
+    process: subprocess.Popen[str]
+    started: float
+
+    def signal(self, number: int) -> None:
+        """Send signal ``number`` to the process the runner started (``docker run`` forwards it)."""
+        self.process.send_signal(number)
+
+    def finish(self, timeout: float = 120) -> StepResult:
+        """Wait for the step to end (killing it after ``timeout`` seconds); what the runner collects."""
+        try:
+            stdout, stderr = self.process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            stdout, stderr = self.process.communicate()
+        seconds = time.perf_counter() - self.started
 
         def read(key: str) -> str:
-            return read_file_command(self._host(full[key])) if full.get(key) else ""
+            return read_file_command(self.job._host(self.env[key])) if self.env.get(key) else ""
 
         return StepResult(
-            stage,
-            proc.returncode,
-            proc.stdout,
-            proc.stderr,
+            self.stage,
+            self.process.returncode,
+            stdout,
+            stderr,
             parse_file_commands(read("GITHUB_OUTPUT")),
             parse_file_commands(read("GITHUB_STATE")),
             parse_file_commands(read("GITHUB_ENV")),
@@ -315,15 +355,11 @@ def assert_no_leaks(
     - A token appears on stdout only as ``::add-mask::<token>``, and that line comes
       before any other line of the step; never on stderr, in the summary, in the
       environment file, or in an output or state other than :data:`TOKEN_PLACES`.
-    - An app JWT given as the ``app-jwt`` input appears only as its own ``::add-mask::`` line,
-      before any other line; nowhere else.
-    - Every other app JWT and the private key (and their base64 forms) appear nowhere.
+    - Every app JWT (the ``app-jwt`` input, and each one the action signed) appears only as its own
+      ``::add-mask::`` line, before any other line; nowhere else.
+    - The private key (its lines, and their base64 forms) appears nowhere.
     """
-    forbidden: list[str] = []
-    for jwt_value in jwts:
-        if jwt_value != app_jwt:
-            forbidden += secret_forms(jwt_value)
-    forbidden += key_fragments(private_key_pem)
+    forbidden = key_fragments(private_key_pem)
     for result in results:
         texts = {
             "stdout": result.stdout,
@@ -338,8 +374,8 @@ def assert_no_leaks(
                 assert secret not in text, f"{result.stage}: a JWT or key fragment leaked into {where}"
         for token in tokens:
             _only_as_its_mask(result, token, texts, TOKEN_PLACES)
-        if app_jwt:
-            _only_as_its_mask(result, app_jwt, texts, frozenset())
+        for jwt_value in {*jwts, app_jwt} - {""}:
+            _only_as_its_mask(result, jwt_value, texts, frozenset())
 
 
 def jwts_seen(exchanges: list[Any]) -> list[str]:
@@ -378,14 +414,35 @@ def runner_view(result: StepResult, masks: list[str], *, debug: bool = False) ->
 OUR_COMMANDS = frozenset({"add-mask", "error", "warning", "notice", "debug"})
 
 
-def assert_only_our_commands(results: list[StepResult], tokens: list[str], app_jwt: str = "") -> None:
+def signed_by(value: str, keys: list[Any]) -> bool:
+    """True when ``value`` is a JWT signed (RS256) by one of ``keys`` (public keys)."""
+    for key in keys:
+        try:
+            pyjwt.decode(value, key, algorithms=["RS256"], options={"verify_exp": False, "verify_iat": False})
+        except pyjwt.PyJWTError:
+            continue
+        return True
+    return False
+
+
+def assert_only_our_commands(
+    results: list[StepResult],
+    tokens: list[str],
+    app_jwt: str = "",
+    jwts: list[str] | None = None,
+    app_keys: list[Any] | None = None,
+) -> None:
     """The runner acts on no command the action did not mean: no text from GitHub or an input forms one.
 
     Read with the runner's own rules (``::cmd::`` at a line's start, ``##[cmd]`` anywhere, CR
-    ending a line); ``add-mask`` may only carry a token GitHub issued, or the ``app-jwt`` input.
+    ending a line); ``add-mask`` may only carry a token GitHub issued, the ``app-jwt`` input, or an
+    app JWT the action signed: one GitHub received (``jwts``), or one signed by an app's key
+    (``app_keys``, public keys: a request that never arrived still had its JWT masked first).
     """
+    secrets = {*tokens, app_jwt, *(jwts or ())} - {""}
     for result in results:
         for command in result.runner_commands():
             assert command.name in OUR_COMMANDS, f"{result.stage}: the runner would act on {command.name!r}"
             if command.name == "add-mask":
-                assert command.data in [*tokens, app_jwt], f"{result.stage}: add-mask of what is no secret"
+                known = command.data in secrets or signed_by(command.data, app_keys or [])
+                assert known, f"{result.stage}: add-mask of what is no secret"

@@ -63,9 +63,9 @@ def file_tree(image: str) -> dict[str, tarfile.TarInfo]:
 
 
 def assert_job_clean(emulator: GitHubEmulator, results: list[StepResult], key_pem: str) -> None:
-    tokens = list(emulator.tokens)
-    assert_no_leaks(results, tokens=tokens, jwts=jwts_seen(emulator.exchanges), private_key_pem=key_pem)
-    assert_only_our_commands(results, tokens)
+    tokens, jwts = list(emulator.tokens), jwts_seen(emulator.exchanges)
+    assert_no_leaks(results, tokens=tokens, jwts=jwts, private_key_pem=key_pem)
+    assert_only_our_commands(results, tokens, jwts=jwts)
     assert_exchanges_conform(emulator)
 
 
@@ -78,7 +78,7 @@ def test_main_and_post(image: str, emulator: GitHubEmulator, app_key_pem: str, t
     main = job.run("main", inputs, args=args)
     assert main.exit_code == 0, main.log
     token = main.outputs["token"]
-    assert main.commands("add-mask") == [token]
+    assert main.token_masks() == [token]
     assert set(main.outputs) == set(ACTION["outputs"]) - {"skipped"}  # set only when skipping
     assert main.state["token"] == token
     assert emulator.tokens[token].repositories == ["app", "infra"]

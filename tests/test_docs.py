@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from github_app_token import messages
+from github_app_token.names import ACTION_NAMES
 from tests.runner_harness import ACTION, ROOT
 
 README = (ROOT / "README.md").read_text()
@@ -108,6 +109,8 @@ NOT_ERRORS = {
     "POST_REVOKED_ONE",
     "APP_JWT_HOW",  # the fix appended to each app-jwt refusal, as KEY_HELP is
     "POST_EXPIRED_OR_REVOKED",
+    "CANCELLED_NONE",  # the sentences the cancellation message ends with
+    "CANCELLED_REVOKED",
     "DISCARDED",  # info lines, after an error that has its own entry
     "DISCARD_FAILED",
 }
@@ -120,7 +123,12 @@ def troubleshooting_keys() -> list[str]:
 
 @pytest.mark.parametrize("name", [n for n in vars(messages) if n.isupper() and n not in NOT_ERRORS])
 def test_troubleshooting_covers_every_message(name: str) -> None:
-    template = getattr(messages, name).split(messages.KEY_HELP)[0]
+    # As a workflow's user reads it: the inputs named as the action names them.
+    template = re.sub(
+        r"\{inputs\[([^\]]+)\]\}",
+        lambda m: ACTION_NAMES[m.group(1)],
+        getattr(messages, name).split(messages.KEY_HELP)[0],
+    )
     covered = [key for key in troubleshooting_keys() if all(part in template for part in key.split(" ... "))]
     assert covered, f"{name} has no entry in the README's Troubleshooting section"
 

@@ -77,7 +77,8 @@ def test_githubs_words_cannot_form_a_legacy_command_in_the_main_step(run_job: Ru
     run = run_job()
     assert run.main.exit_code == 0, run.main.log
     assert "##\u200b[stop-commands]pwned" in run.main.stdout  # shown, but inert
-    assert [c.name for c in run.main.runner_commands() if c.name != "debug"] == ["add-mask"]
+    assert {c.name for c in run.main.runner_commands() if c.name != "debug"} == {"add-mask"}
+    assert run.main.token_masks() == list(emulator.tokens)  # and the only masks are the token and the JWTs
 
 
 # --- file commands: CR is data ---------------------------------------------------------------

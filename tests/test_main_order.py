@@ -42,4 +42,4 @@ def test_mask_precedes_every_file_write(
     assert main.run(env, runner.Log(stream)) == 0, stream.getvalue()
     assert seen == [("outputs", True), ("state", True)]
     lines = [line for line in stream.getvalue().splitlines() if not line.startswith("::debug::")]
-    assert lines[0].startswith("::add-mask::ghs_")
+    assert lines[0].startswith("::add-mask::")  # the app JWT, masked before it is sent; then the token

@@ -56,7 +56,7 @@ def assert_tokens_per_owner(run: JobRun, emulator: GitHubEmulator, owners: list[
         details = installations[owner]
         assert details["installation_id"] == issued.installation.id and details["app_slug"] == "token-minter"
         assert details["permissions"] == issued.permissions
-    assert sorted(main.commands("add-mask")) == sorted(tokens.values())
+    assert sorted(main.token_masks()) == sorted(tokens.values())
     assert main.outputs["installation-id"] == str(installations[owners[0]]["installation_id"])
     assert run.post is not None and run.post.exit_code == 0
     assert all(issued.revoked for issued in emulator.tokens.values())
@@ -109,7 +109,7 @@ def test_one_failing_owner_revokes_the_others_tokens(run_job: RunJob, emulator: 
     assert "revoked at once: none is left valid" in error
     assert main.outputs == {} and main.state == {}
     assert len(emulator.tokens) == 2 and all(issued.revoked for issued in emulator.tokens.values())
-    assert sorted(main.commands("add-mask")) == sorted(emulator.tokens)  # masked as they arrived
+    assert sorted(main.token_masks()) == sorted(emulator.tokens)  # masked as they arrived
     assert run.post is not None and "nothing to revoke" in run.post.stdout
 
 

@@ -15,6 +15,7 @@ import jwt
 
 from . import messages
 from .errors import InputError
+from .names import ACTION_NAMES, Names
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -111,7 +112,7 @@ def _utc(moment: float) -> str:
     return datetime.datetime.fromtimestamp(moment, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def read_app_jwt(text: str, now: float | None = None) -> GivenAppJWT:
+def read_app_jwt(text: str, now: float | None = None, names: Names = ACTION_NAMES) -> GivenAppJWT:
     """Read an app JWT signed elsewhere, checking what can be checked without the key.
 
     Its claims are read without verifying the signature (only GitHub holds the public key).
@@ -127,22 +128,28 @@ def read_app_jwt(text: str, now: float | None = None) -> GivenAppJWT:
         header = jwt.get_unverified_header(token)
         claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:
-        raise InputError(messages.APP_JWT_MALFORMED) from None
+        raise InputError(messages.APP_JWT_MALFORMED.format(inputs=names)) from None
     if header.get("alg") != "RS256":
-        raise InputError(messages.APP_JWT_NOT_RS256.format(alg=str(header.get("alg"))[:20]))
+        raise InputError(messages.APP_JWT_NOT_RS256.format(alg=str(header.get("alg"))[:20], inputs=names))
     issuer = claims.get("iss")
     if not isinstance(issuer, (str, int)) or isinstance(issuer, bool) or not str(issuer).strip():
-        raise InputError(messages.APP_JWT_NO_ISSUER)
+        raise InputError(messages.APP_JWT_NO_ISSUER.format(inputs=names))
     issued, expires = claims.get("iat"), claims.get("exp")
     if not all(isinstance(value, int) and not isinstance(value, bool) for value in (issued, expires)):
-        raise InputError(messages.APP_JWT_NO_TIMES)
+        raise InputError(messages.APP_JWT_NO_TIMES.format(inputs=names))
     assert isinstance(issued, int) and isinstance(expires, int)
     if expires <= current:
-        raise InputError(messages.APP_JWT_EXPIRED.format(when=_utc(expires), ago=round(current - expires)))
+        raise InputError(
+            messages.APP_JWT_EXPIRED.format(when=_utc(expires), ago=round(current - expires), inputs=names)
+        )
     if expires - current < MIN_REMAINING:
-        raise InputError(messages.APP_JWT_TOO_SHORT.format(left=round(expires - current), minimum=MIN_REMAINING))
+        raise InputError(
+            messages.APP_JWT_TOO_SHORT.format(left=round(expires - current), minimum=MIN_REMAINING, inputs=names)
+        )
     if issued > current + CLOCK_TOLERANCE:
-        raise InputError(messages.APP_JWT_NOT_YET.format(when=_utc(issued), ahead=round(issued - current)))
+        raise InputError(
+            messages.APP_JWT_NOT_YET.format(when=_utc(issued), ahead=round(issued - current), inputs=names)
+        )
     if expires - current > GITHUB_MAX_LIFETIME + CLOCK_TOLERANCE:
-        raise InputError(messages.APP_JWT_TOO_LONG.format(minutes=round((expires - current) / 60)))
+        raise InputError(messages.APP_JWT_TOO_LONG.format(minutes=round((expires - current) / 60), inputs=names))
     return GivenAppJWT(token, str(issuer).strip(), expires)

@@ -14,7 +14,9 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
 from . import messages, report
+from .cancel import Cancelled
 from .errors import ActionError, GitHubAPIError
+from .names import ACTION_NAMES, Names
 
 if TYPE_CHECKING:
     from .app_jwt import Signer
@@ -33,14 +35,16 @@ OWNERS_IN_FLIGHT = 4
 class MintRequest(NamedTuple):
     """What to mint: who signs (``signer``, named by the input ``issuer_input``), for which
     owners, repositories and permissions (``scopes``, one per owner, in order), with which
-    installation when known (``installation_id``, one owner only), and the web URL of the
-    GitHub instance (``server_url``, for install links)."""
+    installation when known (``installation_id``, one owner only), the web URL of the
+    GitHub instance (``server_url``, for install links), and how messages name the inputs
+    (``names``: the action's, or the CLI's options)."""
 
     signer: Signer
     issuer_input: str
     scopes: tuple[TokenScope, ...]
     server_url: str
     installation_id: int | None = None
+    names: Names = ACTION_NAMES
 
 
 class Minted(NamedTuple):
@@ -69,20 +73,20 @@ class MintFailed(ActionError):
         self.exit_code = exit_code
 
 
-def signer_for(app_jwt: str, issuer: str, private_key: str) -> Signer:
+def signer_for(app_jwt: str, issuer: str, private_key: str, names: Names = ACTION_NAMES) -> Signer:
     """Who signs: the app JWT given (its claims checked now), else the private key (read and checked
     now) for ``issuer`` (the client ID or app ID).
 
-    Raises InputError for an unusable key or app JWT, before any request.
+    Raises InputError for an unusable key or app JWT, before any request; ``names`` words it.
     """
     if app_jwt:
         from .app_jwt import read_app_jwt
 
-        return read_app_jwt(app_jwt)
+        return read_app_jwt(app_jwt, names=names)
     from .app_jwt import AppAuth
     from .private_key import load_private_key
 
-    return AppAuth(issuer, load_private_key(private_key))
+    return AppAuth(issuer, load_private_key(private_key, names))
 
 
 def request_for(inputs: MainInputs, server: str) -> MintRequest:
@@ -91,8 +95,8 @@ def request_for(inputs: MainInputs, server: str) -> MintRequest:
     Reads and checks the credentials now (:func:`signer_for`): raises InputError before any request.
     """
     web = server_url(server, inputs.api_url)
-    signer = signer_for(inputs.app_jwt, inputs.issuer, inputs.private_key)
-    return MintRequest(signer, inputs.issuer_input, inputs.scopes, web, inputs.installation_id)
+    signer = signer_for(inputs.app_jwt, inputs.issuer, inputs.private_key, inputs.names)
+    return MintRequest(signer, inputs.issuer_input, inputs.scopes, web, inputs.installation_id, inputs.names)
 
 
 def server_url(server: str, api_url: str) -> str:
@@ -104,26 +108,62 @@ def server_url(server: str, api_url: str) -> str:
 
 
 # --- GitHub's refusals, explained --------------------------------------------------------------
+#: Seconds of clock difference under which GitHub's and the runner's clocks are said to agree.
+CLOCKS_AGREE = 30
+
+
 def unauthorized(error: GitHubAPIError, request: MintRequest, api: GitHubAPI) -> GitHubAPIError:
-    """A 401 for the app JWT: the ID and the key do not belong together, or the given JWT is wrong."""
-    signer = request.signer
+    """A refusal of the app JWT, explained by what GitHub's message is about.
+
+    - its times (GitHub's ``'Issued at' claim ...`` / ``'Expiration time' claim ...`` messages,
+      after the clock correction, if any, failed too): the clocks, or an app JWT signed with wrong
+      times, never the key;
+    - an unknown app (``Integration not found``, ``'Issuer' claim ('iss') must be ...``): the ID;
+    - otherwise (``A JSON web token could not be decoded``, ``Bad credentials``): the ID and the
+      key do not belong together, or the given JWT was signed by another key.
+
+    Sources: GitHub Docs, "Generating a JSON Web Token (JWT) for a GitHub App"; GitHub's answers
+    recorded in octokit/auth-app.js, actions/create-github-app-token and probot issues.
+    """
+    from .github_api import CLOCK_MESSAGES, UNKNOWN_APP_MESSAGES
+
+    signer, names = request.signer, request.names
+    issuer_input = names[request.issuer_input]
+    github_message = error.github_message
+    offset = round(api.server_offset)
+    if github_message.startswith(CLOCK_MESSAGES):
+        if not signer.can_resign and abs(offset) > CLOCKS_AGREE:
+            direction = "ahead of" if offset >= 0 else "behind"
+            template = messages.APP_JWT_CLOCK
+            return error.explained(
+                template.format(github_message=github_message, offset=abs(offset), direction=direction, inputs=names)
+            )
+        template = messages.JWT_TIMES_REJECTED if signer.can_resign else messages.APP_JWT_TIMES
+        return error.explained(template.format(github_message=github_message, offset=abs(offset), inputs=names))
+    if github_message.startswith(UNKNOWN_APP_MESSAGES) and signer.can_resign:
+        return error.explained(
+            messages.UNKNOWN_APP.format(
+                github_message=github_message, status=error.status, issuer_input=issuer_input, issuer=signer.issuer
+            )
+        )
     if signer.can_resign:
         message = messages.UNAUTHORIZED.format(
-            github_message=error.github_message, issuer_input=request.issuer_input, issuer=signer.issuer
+            github_message=github_message, issuer_input=issuer_input, issuer=signer.issuer, inputs=names
         )
         fingerprint = getattr(signer, "fingerprint", None)
         if callable(fingerprint):
             message += " " + messages.KEY_FINGERPRINT.format(fingerprint=fingerprint())
         return error.explained(message)
-    from .github_api import CLOCK_MESSAGES
+    return error.explained(
+        messages.APP_JWT_REJECTED.format(github_message=github_message, issuer=signer.issuer, inputs=names)
+    )
 
-    if error.github_message.startswith(CLOCK_MESSAGES):
-        offset = round(api.server_offset)
-        direction = "ahead of" if offset >= 0 else "behind"
-        return error.explained(
-            messages.APP_JWT_CLOCK.format(github_message=error.github_message, offset=abs(offset), direction=direction)
-        )
-    return error.explained(messages.APP_JWT_REJECTED.format(github_message=error.github_message, issuer=signer.issuer))
+
+def is_unknown_app(error: GitHubAPIError) -> bool:
+    """GitHub's 404 for an app JWT whose ``iss`` names no app (``Integration not found``)."""
+    from .github_api import UNKNOWN_APP_MESSAGES
+
+    return error.status == 404 and error.github_message.startswith(UNKNOWN_APP_MESSAGES)
 
 
 def explain_lookup_failure(
@@ -137,7 +177,7 @@ def explain_lookup_failure(
     owner's installation from an owner without one. ``GET /app`` is asked only when the listing
     gives no app slug for the install link.
     """
-    if error.status == 401:
+    if error.status == 401 or is_unknown_app(error):
         return unauthorized(error, request, api)
     if error.status != 404 or error.rate_limited:
         return error
@@ -216,7 +256,11 @@ def check_installation(installation: Installation, scope: TokenScope, request: M
         app = installation.app_slug or "the app"
         raise InstallationRefused(
             messages.PERMISSIONS_NOT_GRANTED.format(
-                owner=owner, missing="; ".join(missing), app=app, url=installation.html_url or "its settings page"
+                owner=owner,
+                missing="; ".join(missing),
+                app=app,
+                url=installation.html_url or "its settings page",
+                inputs=request.names,
             )
         )
 
@@ -225,12 +269,14 @@ def explain_create_failure(
     error: GitHubAPIError, scope: TokenScope, request: MintRequest, api: GitHubAPI
 ) -> GitHubAPIError:
     """Turn a refused token creation into a message that repeats what was asked for."""
-    if error.status == 401:
+    if error.status == 401 or is_unknown_app(error):
         return unauthorized(error, request, api)
     if error.rate_limited:
         return error
     if error.status == 404 and request.installation_id is not None:
-        return error.explained(messages.INSTALLATION_ID_NOT_FOUND.format(installation_id=request.installation_id))
+        return error.explained(
+            messages.INSTALLATION_ID_NOT_FOUND.format(installation_id=request.installation_id, inputs=request.names)
+        )
     if error.status not in (403, 404, 422):
         return error
     asked = [*(scope.repositories or ()), *(f"ID {number}" for number in scope.repository_ids)]
@@ -279,7 +325,8 @@ def mint(
     ``on_token`` receives each token the moment GitHub returns it (the action masks it there,
     before anything else can print it). With one owner, its error is raised as is. With several,
     a failure of any revokes every token created and raises :class:`MintFailed` naming each
-    owner that failed and why. Raises ActionError subclasses only.
+    owner that failed and why; a cancellation (the API's, see :mod:`github_app_token.cancel`)
+    revokes them too and raises :class:`Cancelled` saying so. Raises ActionError subclasses only.
     """
 
     def one(scope: TokenScope) -> Minted | ActionError:
@@ -305,6 +352,11 @@ def mint(
     failed = [(scope, result) for scope, result in zip(scopes, results, strict=True) if isinstance(result, ActionError)]
     if not failed:
         return minted
+    cancelled = next((error for _, error in failed if isinstance(error, Cancelled)), None)
+    if cancelled is not None:
+        problems = revoke(api, [item.token.token for item in minted])
+        note = cancelled_note(len(minted), sum(problem is not None for problem in problems))
+        raise Cancelled(f"{cancelled} {note}", cancelled.signal_name, cancelled.exit_code - 128)
     if len(scopes) == 1:
         raise failed[0][1]
     unrevoked = [
@@ -322,6 +374,15 @@ def mint(
             else messages.OTHERS_NOT_REVOKED.format(owners=", ".join(f"'{owner}'" for owner in unrevoked))
         )
     raise MintFailed(message, failed[0][1].exit_code)
+
+
+def cancelled_note(created: int, unrevoked: int) -> str:
+    """What a cancellation did to the tokens: ``created`` made, of which ``unrevoked`` stay valid."""
+    if not created:
+        return messages.CANCELLED_NONE
+    if not unrevoked:
+        return messages.CANCELLED_REVOKED.format(count=created)
+    return messages.CANCELLED_NOT_REVOKED.format(count=created, failed=unrevoked)
 
 
 def revoke(api: GitHubAPI, tokens: Iterable[str]) -> list[ActionError | None]:
@@ -345,10 +406,12 @@ def clock_note(signer: Signer) -> str:
     return messages.CLOCK_CORRECTED.format(seconds=abs(offset), direction="behind" if offset > 0 else "ahead of")
 
 
-def bot_user_id(api: GitHubAPI, installation: Installation, token: InstallationToken) -> tuple[int | None, str]:
+def bot_user_id(
+    api: GitHubAPI, installation: Installation, token: InstallationToken, names: Names = ACTION_NAMES
+) -> tuple[int | None, str]:
     """The app's bot user ID, looked up with the new token: ``(id, "")``, or ``(None, why not)``."""
     if not installation.app_slug:
-        return None, messages.BOT_IDENTITY_NO_SLUG
+        return None, messages.BOT_IDENTITY_NO_SLUG.format(inputs=names)
     login = f"{installation.app_slug}[bot]"
     try:
         return api.get_user_id(login, token.token), ""

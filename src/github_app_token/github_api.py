@@ -28,12 +28,14 @@ from requests.adapters import HTTPAdapter
 
 from . import __version__, messages
 from .errors import GitHubAPIError, NetworkError
+from .names import ACTION_NAMES, Names
 from .retry import BUDGET, SYSTEM_CLOCK, Clock, make_retry
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from .app_jwt import Signer
+    from .cancel import Cancellation
     from .inputs import InstallationTarget
 
 API_VERSION = "2022-11-28"
@@ -45,6 +47,14 @@ CLOCK_MESSAGES = (
     "'Issued at' claim ('iat') must be",
     "'Expiration time' claim ('exp') is too far in the future",
     "'Expiration time' claim ('exp') must be",
+)
+#: Start of GitHub's answers to an app JWT whose ``iss`` names no app: 404 ``Integration not found``
+#: (an unknown app ID), 401 ``'Issuer' claim ('iss') must be an Integer`` (neither an app ID nor a
+#: known client ID), 401 ``Integration must generate a public key`` (an app without keys).
+UNKNOWN_APP_MESSAGES = (
+    "Integration not found",
+    "'Issuer' claim ('iss') must be",
+    "Integration must generate a public key",
 )
 
 
@@ -157,7 +167,10 @@ class GitHubAPI:
 
     ``base_url`` is the REST API root without a trailing ``/`` (a ``/api/v3`` prefix is
     kept). ``log`` receives one line per retry; ``budget`` is the seconds retries may take, on
-    ``clock`` (the real one unless a test models time). Every method raises
+    ``clock`` (the real one unless a test models time). ``mask`` receives each app JWT before it is
+    first sent (the action masks it). With ``cancellation``, a signal stops every
+    request not yet started (revocations excepted) and every wait between retries, raising
+    :class:`github_app_token.cancel.Cancelled`; a request in flight finishes. Every method raises
     :class:`GitHubAPIError` for an unexpected status and :class:`NetworkError` when
     GitHub cannot be reached.
     """
@@ -172,8 +185,17 @@ class GitHubAPI:
         timeout: tuple[float, float] = TIMEOUT,
         budget: float = BUDGET,
         clock: Clock = SYSTEM_CLOCK,
+        cancellation: Cancellation | None = None,
+        names: Names = ACTION_NAMES,
+        mask: Callable[[str], None] | None = None,
     ) -> None:
         self.base_url = base_url
+        self.names = names
+        self._mask = mask
+        self._masked: set[str] = set()
+        self.cancellation = cancellation
+        if cancellation is not None and clock is SYSTEM_CLOCK:
+            clock = cancellation  # waits between retries end when the step is cancelled
         self.timeout = timeout
         self._debug = debug
         #: GitHub's clock minus ours, in seconds, from the last response's ``Date`` header.
@@ -199,7 +221,12 @@ class GitHubAPI:
         self.session.close()
 
     # -- transport ------------------------------------------------------------------
-    def _send(self, method: str, path: str, authorization: str, body: Any = None) -> requests.Response:
+    def _send(
+        self, method: str, path: str, authorization: str, body: Any = None, *, essential: bool = False
+    ) -> requests.Response:
+        """One request (with the retry policy). Unless ``essential`` (a revocation), none starts once cancelled."""
+        if self.cancellation is not None and not essential:
+            self.cancellation.check()
         started = time.perf_counter()
         try:
             response = self.session.request(
@@ -234,7 +261,7 @@ class GitHubAPI:
                 elapsed = (time.perf_counter() - started) * 1000
                 self._debug(f"{method} {path} -> HTTP {response.status_code} ({elapsed:.0f} ms)")
             return response
-        raise NetworkError(messages.NETWORK_ERROR.format(url=self.base_url, reason=reason))
+        raise NetworkError(messages.NETWORK_ERROR.format(url=self.base_url, reason=reason, inputs=self.names))
 
     def _observe_clock(self, date_header: str) -> None:
         offset = clock_offset(date_header)
@@ -280,19 +307,27 @@ class GitHubAPI:
             raise unreadable(method, path, response.status_code, "not a JSON object")
         return data
 
+    def _bearer(self, auth: Signer) -> str:
+        """``Bearer <app JWT>``, the JWT handed to ``mask`` first (once each)."""
+        token = auth.jwt()
+        if self._mask is not None and token not in self._masked:
+            self._masked.add(token)
+            self._mask(token)
+        return f"Bearer {token}"
+
     def _app_request(self, method: str, path: str, auth: Signer, expected: int, body: Any = None) -> dict[str, Any]:
         """Send a request authenticated by an app JWT; correct the clock once on a time 401.
 
         The correction signs a new JWT on GitHub's clock (``Date`` header); a signer that
         cannot sign again (an app JWT signed elsewhere) gets the 401 as it is.
         """
-        response = self._send(method, path, f"Bearer {auth.jwt()}", body)
+        response = self._send(method, path, self._bearer(auth), body)
         if response.status_code == 401 and auth.can_resign:
             github_message, _ = _github_message(response)
             offset = clock_offset(response.headers.get("Date", ""))
             if github_message.startswith(CLOCK_MESSAGES) and offset is not None:
                 auth.clock_offset = offset  # sign on GitHub's clock from now on
-                response = self._send(method, path, f"Bearer {auth.jwt()}", body)
+                response = self._send(method, path, self._bearer(auth), body)
         if response.status_code != expected:
             raise self._error(response, method, path)
         return self._json(response, method, path)
@@ -310,7 +345,7 @@ class GitHubAPI:
         while url and (max_pages is None or pages < max_pages):
             pages += 1
             path = url[len(self.base_url) :] if url.startswith(self.base_url) else url
-            response = self._send("GET", path, f"Bearer {auth.jwt()}")
+            response = self._send("GET", path, self._bearer(auth))
             if response.status_code != 200:
                 raise self._error(response, "GET", "/app/installations")
             page = response.json()
@@ -404,6 +439,6 @@ class GitHubAPI:
 
     def revoke_installation_token(self, token: str) -> None:
         """``DELETE /installation/token`` (apps/revoke-installation-access-token), expecting 204."""
-        response = self._send("DELETE", "/installation/token", f"Bearer {token}")
+        response = self._send("DELETE", "/installation/token", f"Bearer {token}", essential=True)
         if response.status_code != 204:
             raise self._error(response, "DELETE", "/installation/token")

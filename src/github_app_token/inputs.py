@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from . import messages
 from .errors import InputError, MissingCredentials
+from .names import ACTION_NAMES, Names
 from .permission_levels import PERMISSION_LEVELS
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -32,7 +33,6 @@ _FALSE = frozenset({"false", "False", "FALSE"})
 # allow "." and "_". Neither may hold "/", "%", whitespace or control characters.
 _OWNER_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_-]{0,98}[A-Za-z0-9])?")
 _REPOSITORY_RE = re.compile(r"[A-Za-z0-9._-]{1,100}")
-_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def input_variable(name: str) -> str:
@@ -58,16 +58,29 @@ def parse_bool(env: Mapping[str, str], name: str, *, default: bool = False) -> b
         return True
     if value in _FALSE:
         return False
-    raise InputError(messages.BAD_BOOLEAN.format(name=name, value=_shown(value)))
+    raise InputError(messages.BAD_BOOLEAN.format(name=name, value=shown(value)))
 
 
-def _shown(value: str, limit: int = 60) -> str:
+def shown(value: str, limit: int = 60) -> str:
     """A user value made safe to quote in one log line: escaped, and shortened."""
     text = value.encode("unicode_escape").decode("ascii")
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def parse_api_url(env: Mapping[str, str]) -> str:
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` exactly, or a loopback IP address (127.0.0.0/8, ``::1``): hosts where
+    plain http never leaves the machine. ``127.0.0.1.nip.io`` or ``127.attacker.example`` are not."""
+    import ipaddress
+
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_api_url(env: Mapping[str, str], names: Names = ACTION_NAMES) -> str:
     """Return the REST API base URL, without a trailing ``/``.
 
     From the ``github-api-url`` input, else ``GITHUB_API_URL``, else api.github.com.
@@ -82,11 +95,13 @@ def parse_api_url(env: Mapping[str, str]) -> str:
         host = parts.hostname or ""
         _ = parts.port  # raises ValueError on a bad port
     except ValueError:
-        raise InputError(messages.BAD_API_URL.format(value=_shown(url), why="it is not a valid URL")) from None
+        raise InputError(
+            messages.BAD_API_URL.format(value=shown(url), why="it is not a valid URL", inputs=names)
+        ) from None
     why = ""
     if parts.scheme not in ("https", "http") or not host:
         why = "it must start with https:// and name a host"
-    elif parts.scheme == "http" and host not in _LOOPBACK_HOSTS and not host.startswith("127."):
+    elif parts.scheme == "http" and not is_loopback(host):
         why = "plain http is only allowed for a loopback host; use https://"
     elif parts.username is not None or parts.password is not None:
         why = "it must not contain credentials"
@@ -96,12 +111,12 @@ def parse_api_url(env: Mapping[str, str]) -> str:
         why = "it must not contain whitespace or control characters"
     if why:
         # Never echo a URL that may carry credentials.
-        shown = "(not shown: it contains credentials)" if "credentials" in why else _shown(url)
-        raise InputError(messages.BAD_API_URL.format(value=shown, why=why))
+        quoted = "(not shown: it contains credentials)" if "credentials" in why else shown(url)
+        raise InputError(messages.BAD_API_URL.format(value=quoted, why=why, inputs=names))
     return url
 
 
-def resolve_ca_bundle(env: Mapping[str, str]) -> str | None:
+def resolve_ca_bundle(env: Mapping[str, str], names: Names = ACTION_NAMES) -> str | None:
     """Return the path of the CA bundle to verify GitHub's certificate with, or None for the default.
 
     From the ``ca-bundle`` input (PEM text, written to a file under ``RUNNER_TEMP``, or a
@@ -112,7 +127,7 @@ def resolve_ca_bundle(env: Mapping[str, str]) -> str | None:
     value = get_input(env, "ca-bundle")
     if value.startswith("-----BEGIN"):
         if "-----BEGIN CERTIFICATE-----" not in value:
-            raise InputError(messages.BAD_CA_BUNDLE)
+            raise InputError(messages.BAD_CA_BUNDLE.format(inputs=names))
         import tempfile  # only when a PEM bundle is given
 
         temp = env.get("RUNNER_TEMP", "")
@@ -124,7 +139,7 @@ def resolve_ca_bundle(env: Mapping[str, str]) -> str | None:
         base = env.get("GITHUB_WORKSPACE", "") or os.getcwd()
         path = os.path.join(base, value)
         if not os.path.isfile(path):
-            raise InputError(messages.CA_BUNDLE_NOT_FOUND.format(value=_shown(value)))
+            raise InputError(messages.CA_BUNDLE_NOT_FOUND.format(value=shown(value), inputs=names))
         return path
     for variable in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE"):
         path = env.get(variable, "").strip()
@@ -134,16 +149,16 @@ def resolve_ca_bundle(env: Mapping[str, str]) -> str | None:
 
 
 def check_owner(owner: str, source: str) -> str:
-    """Return ``owner`` if it is a valid GitHub login, else raise InputError."""
+    """Return ``owner`` if it is a valid GitHub login, else raise InputError naming ``source`` (as written)."""
     if not _OWNER_RE.fullmatch(owner):
-        raise InputError(messages.BAD_OWNER.format(source=source, value=_shown(owner)))
+        raise InputError(messages.BAD_OWNER.format(source=source, value=shown(owner)))
     return owner
 
 
 def check_repository(name: str, source: str) -> str:
-    """Return repository ``name`` if GitHub allows it, else raise InputError."""
+    """Return repository ``name`` if GitHub allows it, else raise InputError naming ``source`` (as written)."""
     if not _REPOSITORY_RE.fullmatch(name) or name in (".", "..") or ".." in name:
-        raise InputError(messages.BAD_REPOSITORY.format(source=source, value=_shown(name)))
+        raise InputError(messages.BAD_REPOSITORY.format(source=source, value=shown(name)))
     return name
 
 
@@ -157,7 +172,7 @@ def split_list(value: str) -> list[str]:
     return list(seen)
 
 
-def parse_permissions(env: Mapping[str, str]) -> dict[str, str]:
+def parse_permissions(env: Mapping[str, str], names: Names = ACTION_NAMES) -> dict[str, str]:
     """Return ``{permission: level}`` from every non-empty ``permission-*`` input.
 
     Input ``permission-pull-requests: write`` gives ``{"pull_requests": "write"}``.
@@ -179,16 +194,16 @@ def parse_permissions(env: Mapping[str, str]) -> dict[str, str]:
             import difflib  # only on this error path: it is slow to import
 
             close = difflib.get_close_matches(name, PERMISSION_LEVELS, n=3)
-            hint = ", ".join(PERMISSION_PREFIX + c.replace("_", "-") for c in close)
+            hint = " or ".join(names.permission(c) for c in close)
             raise InputError(
                 messages.UNKNOWN_PERMISSION.format(
-                    input=_shown(input_name), hint=f" Did you mean {hint}?" if hint else ""
+                    input=names.permission(shown(name)), hint=f" Did you mean {hint}?" if hint else "", inputs=names
                 )
             )
         if level not in allowed:
             raise InputError(
                 messages.BAD_PERMISSION_LEVEL.format(
-                    input=input_name, value=_shown(env[variable].strip()), allowed=", ".join(allowed)
+                    input=names.permission(name), value=shown(env[variable].strip()), allowed=", ".join(allowed)
                 )
             )
         permissions[name] = level
@@ -234,38 +249,38 @@ class TokenScope(NamedTuple):
         return body
 
 
-def parse_repository_ids(env: Mapping[str, str]) -> tuple[int, ...]:
+def parse_repository_ids(env: Mapping[str, str], names: Names = ACTION_NAMES) -> tuple[int, ...]:
     """The ``repository-ids`` input: numeric IDs, comma- or newline-separated. Raises InputError."""
     ids: dict[int, None] = {}
     for item in split_list(get_input(env, "repository-ids")):
         if not re.fullmatch(r"[1-9][0-9]{0,18}", item):
-            raise InputError(messages.BAD_REPOSITORY_ID.format(value=_shown(item, 30)))
+            raise InputError(messages.BAD_REPOSITORY_ID.format(value=shown(item, 30), inputs=names))
         ids.setdefault(int(item), None)
     return tuple(ids)
 
 
-def _owners(env: Mapping[str, str]) -> list[str]:
+def _owners(env: Mapping[str, str], names: Names) -> list[str]:
     """The ``owner`` input as a list: as written, checked, without case-insensitive duplicates."""
     seen: dict[str, str] = {}
     for owner in split_list(get_input(env, "owner")):
-        seen.setdefault(check_owner(owner, "owner").casefold(), owner)
+        seen.setdefault(check_owner(owner, names["owner"]).casefold(), owner)
     if len(seen) > MAX_OWNERS:
-        raise InputError(messages.TOO_MANY_OWNERS.format(count=len(seen), limit=MAX_OWNERS))
+        raise InputError(messages.TOO_MANY_OWNERS.format(count=len(seen), limit=MAX_OWNERS, inputs=names))
     return list(seen.values())
 
 
-def _current_repository(env: Mapping[str, str]) -> tuple[str, str]:
+def _current_repository(env: Mapping[str, str], names: Names) -> tuple[str, str]:
     current = env.get("GITHUB_REPOSITORY", "").strip()
     if not current:
-        raise InputError(messages.MISSING_GITHUB_REPOSITORY)
+        raise InputError(messages.MISSING_GITHUB_REPOSITORY.format(inputs=names))
     owner, _, name = current.partition("/")
     return check_owner(owner, "GITHUB_REPOSITORY"), check_repository(name, "GITHUB_REPOSITORY")
 
 
-def _current_owner(env: Mapping[str, str]) -> str:
+def _current_owner(env: Mapping[str, str], names: Names) -> str:
     owner = env.get("GITHUB_REPOSITORY_OWNER", "").strip()
     if not owner:
-        raise InputError(messages.MISSING_GITHUB_REPOSITORY_OWNER)
+        raise InputError(messages.MISSING_GITHUB_REPOSITORY_OWNER.format(inputs=names))
     return check_owner(owner, "GITHUB_REPOSITORY_OWNER")
 
 
@@ -273,7 +288,7 @@ def _quoted(owners: list[str]) -> str:
     return ", ".join(f"'{owner}'" for owner in owners)
 
 
-def resolve_scopes(env: Mapping[str, str]) -> tuple[TokenScope, ...]:
+def resolve_scopes(env: Mapping[str, str], names: Names = ACTION_NAMES) -> tuple[TokenScope, ...]:
     """Apply the scope rules of ``owner``, ``repositories`` and ``repository-ids``: one scope per owner.
 
     With one owner these are actions/create-github-app-token's rules:
@@ -297,28 +312,28 @@ def resolve_scopes(env: Mapping[str, str]) -> tuple[TokenScope, ...]:
     :data:`MAX_REPOSITORIES` repositories for one owner or :data:`MAX_OWNERS` owners, or a missing
     ``GITHUB_REPOSITORY``/``GITHUB_REPOSITORY_OWNER``.
     """
-    owners = _owners(env)
+    owners = _owners(env, names)
     entries = split_list(get_input(env, "repositories"))
-    ids = parse_repository_ids(env)
-    permissions = parse_permissions(env)
+    ids = parse_repository_ids(env, names)
+    permissions = parse_permissions(env, names)
     enterprise = get_input(env, "enterprise")
 
     if enterprise:
         if owners or entries or ids:
-            raise InputError(messages.ENTERPRISE_WITH_SCOPE)
-        check_owner(enterprise, "enterprise")
+            raise InputError(messages.ENTERPRISE_WITH_SCOPE.format(inputs=names))
+        check_owner(enterprise, names["enterprise"])
         return (TokenScope(InstallationTarget(enterprise, None, enterprise), None, permissions),)
 
     if not owners and not entries and not ids:
-        owner, name = _current_repository(env)
+        owner, name = _current_repository(env, names)
         return (TokenScope(InstallationTarget(owner, name), (name,), permissions),)
 
     # Each entry's owner (None for a bare name) and name, checked.
     parsed: list[tuple[str | None, str]] = []
     for entry in entries:
         written_owner, slash, name = entry.rpartition("/")
-        checked_owner = check_owner(written_owner, "repositories") if slash else None
-        parsed.append((checked_owner, check_repository(name, "repositories")))
+        checked_owner = check_owner(written_owner, names["repositories"]) if slash else None
+        parsed.append((checked_owner, check_repository(name, names["repositories"])))
     bare = [name for entry_owner, name in parsed if entry_owner is None]
 
     if owners:
@@ -326,12 +341,16 @@ def resolve_scopes(env: Mapping[str, str]) -> tuple[TokenScope, ...]:
         listed = {owner.casefold() for owner in owners}
         for (entry_owner, _), entry in zip(parsed, entries, strict=True):
             if entry_owner is not None and entry_owner.casefold() not in listed:
-                raise InputError(messages.REPOSITORY_OF_OTHER_OWNER.format(entry=_shown(entry), owners=_quoted(owners)))
+                raise InputError(
+                    messages.REPOSITORY_OF_OTHER_OWNER.format(entry=shown(entry), owners=_quoted(owners), inputs=names)
+                )
         if bare and len(owners) > 1:
-            raise InputError(messages.BARE_REPOSITORY_SEVERAL_OWNERS.format(name=bare[0], owners=_quoted(owners)))
+            raise InputError(
+                messages.BARE_REPOSITORY_SEVERAL_OWNERS.format(name=bare[0], owners=_quoted(owners), inputs=names)
+            )
     else:
         # Owners come from the owner/repo entries; bare names, and IDs alone, belong to the current owner.
-        current = _current_owner(env) if bare or not entries else None
+        current = _current_owner(env, names) if bare or not entries else None
         spelled: dict[str, str] = {}
         for entry_owner, _ in parsed or [(None, "")]:
             spelling = entry_owner or str(current)
@@ -342,27 +361,31 @@ def resolve_scopes(env: Mapping[str, str]) -> tuple[TokenScope, ...]:
                 e for (o, _), e in zip(parsed, entries, strict=True) if o and o.casefold() != current.casefold()
             )
             message = messages.BARE_REPOSITORY_WITH_OTHER_OWNER
-            raise InputError(message.format(entry=_shown(other), owner=current, name=bare[0]))
+            raise InputError(message.format(entry=shown(other), owner=current, name=bare[0], inputs=names))
     if ids and len(in_play) > 1:
-        raise InputError(messages.REPOSITORY_IDS_NEED_ONE_OWNER.format(owners=_quoted(in_play)))
+        raise InputError(messages.REPOSITORY_IDS_NEED_ONE_OWNER.format(owners=_quoted(in_play), inputs=names))
 
     scopes = []
     for owner in in_play:
-        names = list(
+        repository_names = list(
             dict.fromkeys(name for entry_owner, name in parsed if (entry_owner or owner).casefold() == owner.casefold())
         )
-        if entries and not names:
-            raise InputError(messages.OWNER_WITHOUT_REPOSITORIES.format(owner=owner))
-        if len(names) + len(ids) > MAX_REPOSITORIES:
-            raise InputError(messages.TOO_MANY_REPOSITORIES.format(count=len(names) + len(ids), limit=MAX_REPOSITORIES))
-        target = InstallationTarget(owner, names[0] if names else None)
-        scopes.append(TokenScope(target, tuple(names) if names else None, permissions, ids))
+        if entries and not repository_names:
+            raise InputError(messages.OWNER_WITHOUT_REPOSITORIES.format(owner=owner, inputs=names))
+        if len(repository_names) + len(ids) > MAX_REPOSITORIES:
+            raise InputError(
+                messages.TOO_MANY_REPOSITORIES.format(
+                    count=len(repository_names) + len(ids), limit=MAX_REPOSITORIES, inputs=names
+                )
+            )
+        target = InstallationTarget(owner, repository_names[0] if repository_names else None)
+        scopes.append(TokenScope(target, tuple(repository_names) if repository_names else None, permissions, ids))
     return tuple(scopes)
 
 
-def resolve_scope(env: Mapping[str, str]) -> TokenScope:
+def resolve_scope(env: Mapping[str, str], names: Names = ACTION_NAMES) -> TokenScope:
     """The scope when the inputs name one owner (see :func:`resolve_scopes`); InputError for several."""
-    scopes = resolve_scopes(env)
+    scopes = resolve_scopes(env, names)
     if len(scopes) > 1:
         raise InputError(messages.SEVERAL_OWNERS.format(owners=_quoted([s.target.owner for s in scopes])))
     return scopes[0]
@@ -374,7 +397,8 @@ class MainInputs(NamedTuple):
     Who signs: ``private_key`` (raw text, parsed later by ``private_key``) with ``issuer`` (the
     JWT ``iss``: client ID or app ID) from the input ``issuer_input``; or ``app_jwt``, an app
     JWT signed elsewhere (read later by ``app_jwt``), when ``issuer`` and ``private_key`` are
-    empty. ``scopes`` holds one scope per owner, in input order.
+    empty. ``scopes`` holds one scope per owner, in input order. ``names`` is how messages name
+    the inputs (the action's, or the CLI's options).
     """
 
     issuer: str
@@ -387,63 +411,68 @@ class MainInputs(NamedTuple):
     installation_id: int | None = None
     bot_identity: bool = False
     app_jwt: str = ""
+    names: Names = ACTION_NAMES
 
     def __repr__(self) -> str:  # never show the private key or the app JWT
         return f"MainInputs(issuer={self.issuer!r}, scopes={self.scopes!r}, api_url={self.api_url!r})"
 
 
-def parse_issuer(env: Mapping[str, str]) -> tuple[str, str]:
-    """Return ``(issuer, input name)``: ``client-id`` when set, else ``app-id``."""
+def parse_issuer(env: Mapping[str, str], names: Names = ACTION_NAMES) -> tuple[str, str]:
+    """Return ``(issuer, input name)``: ``client-id`` when set, else ``app-id``. Raises InputError."""
     client_id = get_input(env, "client-id")
     if client_id:
         if not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", client_id):
-            raise InputError(messages.BAD_CLIENT_ID.format(value=_shown(client_id, 30)))
+            raise InputError(messages.BAD_CLIENT_ID.format(value=shown(client_id, 30), inputs=names))
         return client_id, "client-id"
     app_id = get_input(env, "app-id")
     if app_id:
         if not re.fullmatch(r"[0-9]{1,20}", app_id):
-            hint = " It looks like a client ID: pass it as client-id." if app_id.startswith("Iv") else ""
-            raise InputError(messages.BAD_APP_ID.format(value=_shown(app_id, 30), hint=hint))
+            hint = f" It looks like a client ID: pass it as {names['client-id']}." if app_id.startswith("Iv") else ""
+            raise InputError(messages.BAD_APP_ID.format(value=shown(app_id, 30), hint=hint, inputs=names))
         return app_id, "app-id"
-    raise InputError(messages.MISSING_APP_ID)
+    raise MissingCredentials(messages.MISSING_APP_ID.format(inputs=names))
 
 
-def parse_main_inputs(env: Mapping[str, str]) -> MainInputs:
+def parse_main_inputs(env: Mapping[str, str], names: Names = ACTION_NAMES) -> MainInputs:
     """Read and check every input of the main step. Raises InputError.
 
     Either ``app-jwt`` (then no key, client ID or app ID is needed) or ``private-key`` with
-    ``client-id`` or ``app-id``.
+    ``client-id`` or ``app-id``. The boolean inputs are checked first, all alike, so that a bad
+    ``skip-without-credentials`` is refused rather than read as false.
     """
+    skip_token_revoke = parse_bool(env, "skip-token-revoke")
+    bot_identity = parse_bool(env, "bot-identity")
+    parse_bool(env, "skip-without-credentials")
     app_jwt = get_input(env, "app-jwt")
     private_key = env.get(input_variable("private-key"), "")
+    reason = missing_credentials_reason(env) if names.is_action else ""
     if app_jwt:
         if private_key.strip():
-            raise InputError(messages.APP_JWT_AND_PRIVATE_KEY)
+            raise InputError(messages.APP_JWT_AND_PRIVATE_KEY.format(inputs=names))
         issuer, issuer_input = "", "app-jwt"
     else:
         try:
-            issuer, issuer_input = parse_issuer(env)
-        except InputError as error:
-            if str(error) != messages.MISSING_APP_ID:
-                raise
-            raise MissingCredentials(messages.MISSING_APP_ID + missing_credentials_reason(env)) from None
+            issuer, issuer_input = parse_issuer(env, names)
+        except MissingCredentials as error:
+            raise MissingCredentials(str(error) + reason) from None
         if not private_key.strip():
-            raise MissingCredentials(messages.MISSING_PRIVATE_KEY + missing_credentials_reason(env))
-    scopes = resolve_scopes(env)
-    installation_id = parse_installation_id(env)
+            raise MissingCredentials(messages.MISSING_PRIVATE_KEY + reason)
+    scopes = resolve_scopes(env, names)
+    installation_id = parse_installation_id(env, names)
     if installation_id is not None and len(scopes) > 1:
-        raise InputError(messages.INSTALLATION_ID_SEVERAL_OWNERS)
+        raise InputError(messages.INSTALLATION_ID_SEVERAL_OWNERS.format(inputs=names))
     return MainInputs(
         issuer=issuer,
         issuer_input=issuer_input,
         private_key=private_key,
         scopes=scopes,
-        api_url=parse_api_url(env),
-        skip_token_revoke=parse_bool(env, "skip-token-revoke"),
-        ca_bundle=resolve_ca_bundle(env),
+        api_url=parse_api_url(env, names),
+        skip_token_revoke=skip_token_revoke,
+        ca_bundle=resolve_ca_bundle(env, names),
         installation_id=installation_id,
-        bot_identity=parse_bool(env, "bot-identity"),
+        bot_identity=bot_identity,
         app_jwt=app_jwt,
+        names=names,
     )
 
 
@@ -470,17 +499,17 @@ def missing_credentials_reason(env: Mapping[str, str]) -> str:
         except (OSError, ValueError, KeyError, TypeError):
             head = ""
         if head and head.casefold() != env.get("GITHUB_REPOSITORY", "").casefold():
-            return messages.NO_SECRETS_FORK.format(fork=_shown(head))
+            return messages.NO_SECRETS_FORK.format(fork=shown(head))
     if env.get("GITHUB_ACTOR", "") == "dependabot[bot]":
         return messages.NO_SECRETS_DEPENDABOT
     return messages.NO_SECRETS_OTHERWISE
 
 
-def parse_installation_id(env: Mapping[str, str]) -> int | None:
+def parse_installation_id(env: Mapping[str, str], names: Names = ACTION_NAMES) -> int | None:
     """The ``installation-id`` input as an int, or None when unset. Raises InputError."""
     value = get_input(env, "installation-id")
     if not value:
         return None
     if not re.fullmatch(r"[1-9][0-9]{0,18}", value):
-        raise InputError(messages.BAD_INSTALLATION_ID.format(value=_shown(value, 30)))
+        raise InputError(messages.BAD_INSTALLATION_ID.format(value=shown(value, 30), inputs=names))
     return int(value)

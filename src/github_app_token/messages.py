@@ -6,11 +6,13 @@ already escaped and shortened by the caller; no message ever receives a secret.
 
 # --- Inputs -------------------------------------------------------------------------
 MISSING_APP_ID = (
-    "Neither 'client-id' nor 'app-id' is set. Set 'client-id' (or 'app-id') to the ID shown on "
-    "your GitHub App's settings page, e.g. client-id: ${{ vars.APP_CLIENT_ID }}."
+    "Neither {inputs[client-id]} nor {inputs[app-id]} is set. Set {inputs[client-id]} (or {inputs[app-id]}) to "
+    "the ID shown on your GitHub App's settings page, {inputs[id-example]}."
 )
-BAD_APP_ID = "'app-id' must be the app's numeric ID, but it is '{value}'.{hint}"
-BAD_CLIENT_ID = "'client-id' must be the app's client ID (letters, digits, '.', '_' or '-'), but it is '{value}'."
+BAD_APP_ID = "{inputs[app-id]} must be the app's numeric ID, but it is '{value}'.{hint}"
+BAD_CLIENT_ID = (
+    "{inputs[client-id]} must be the app's client ID (letters, digits, '.', '_' or '-'), but it is '{value}'."
+)
 MISSING_PRIVATE_KEY = (
     "'private-key' is empty. Pass the GitHub App's private key from a secret, e.g. "
     "private-key: ${{ secrets.APP_PRIVATE_KEY }}; if it is set, check that the secret exists "
@@ -36,94 +38,101 @@ SKIPPED_NO_CREDENTIALS = (
     "'skipped' is true, and the post step has nothing to do."
 )
 BAD_INSTALLATION_ID = (
-    "'installation-id' must be the installation's numeric ID (the number at the end of the "
+    "{inputs[installation-id]} must be the installation's numeric ID (the number at the end of the "
     "installation's settings URL), but it is '{value}'."
 )
 INSTALLATION_ID_NOT_FOUND = (
-    "Installation {installation_id} from 'installation-id' does not exist or belongs to another app "
-    "(HTTP 404). Check the ID, or leave 'installation-id' unset to look the installation up."
+    "Installation {installation_id} from {inputs[installation-id]} does not exist or belongs to another app "
+    "(HTTP 404). Check the ID, or leave {inputs[installation-id]} unset to look the installation up."
 )
-BAD_BOOLEAN = "'{name}' must be true or false, but it is '{value}'."
+FOREIGN_INPUT = (
+    "'{name}' is not an input of this action but another token action's (see the README's migration "
+    "tables): write {fix}. Stopped before any request, so that no token is made from inputs that were "
+    "not read."
+)
+PERMISSION_TYPO = (
+    "'{name}' is not an input of this action, so it would ask for no permission and the token would "
+    "get every permission of the installation. Did you mean {fix}? Stopped before any request."
+)
+UNDECLARED_INPUTS = "This action has no input {names}, so it was ignored; the inputs are listed in the README."
+BAD_BOOLEAN = "'{name}' must be true or false (any case), but it is '{value}'."
 BAD_API_URL = (
-    "'github-api-url' is not usable ({why}): '{value}'. Use the REST API URL, e.g. "
+    "{inputs[github-api-url]} is not usable ({why}): '{value}'. Use the REST API URL, e.g. "
     "https://api.github.com or https://HOST/api/v3 for GitHub Enterprise Server."
 )
 BAD_OWNER = (
-    "'{value}' from '{source}' is not a valid GitHub user or organization name "
+    "'{value}' from {source} is not a valid GitHub user or organization name "
     "(letters, digits and single hyphens, up to 100 characters)."
 )
 BAD_REPOSITORY = (
-    "'{value}' from '{source}' is not a valid repository name: use the name ('repo') or "
+    "'{value}' from {source} is not a valid repository name: use the name ('repo') or "
     "'owner/repo', with letters, digits, '.', '-' or '_' only."
 )
 REPOSITORY_OF_OTHER_OWNER = (
-    "Repository '{entry}' in 'repositories' belongs to another owner than {owners} listed in "
-    "'owner'. Add its owner to 'owner' (a token is created for each owner listed), or remove the entry."
+    "Repository '{entry}' in {inputs[repositories]} belongs to another owner than {owners} listed in "
+    "{inputs[owner]}. Add its owner to {inputs[owner]} (a token is created for each owner listed), or remove the entry."
 )
 BARE_REPOSITORY_WITH_OTHER_OWNER = (
-    "Repository '{entry}' in 'repositories' belongs to another owner than '{owner}', the owner of "
+    "Repository '{entry}' in {inputs[repositories]} belongs to another owner than '{owner}', the owner of "
     "'{name}' and of the other names written without an owner. With several owners, write every "
-    "entry as 'owner/repo' (a token is created for each owner), or set 'owner' to one owner."
+    "entry as 'owner/repo' (a token is created for each owner), or set {inputs[owner]} to one owner."
 )
 BARE_REPOSITORY_SEVERAL_OWNERS = (
-    "'repositories' names '{name}' without an owner, but 'owner' lists several ({owners}). Write it "
+    "{inputs[repositories]} names '{name}' without an owner, but {inputs[owner]} lists several ({owners}). Write it "
     "as 'owner/{name}', so that it is clear which owner's token covers it."
 )
 OWNER_WITHOUT_REPOSITORIES = (
-    "'owner' lists '{owner}', but 'repositories' names none of its repositories. Add at least one "
-    "'{owner}/repo' entry, or remove '{owner}' from 'owner' and use another step for a token over all "
+    "{inputs[owner]} lists '{owner}', but {inputs[repositories]} names none of its repositories. Add at least one "
+    "'{owner}/repo' entry, or remove '{owner}' from {inputs[owner]} and use another step for a token over all "
     "of its repositories (least privilege: no whole-installation token is made by omission)."
 )
 TOO_MANY_OWNERS = (
-    "'owner' lists {count} owners; one step mints tokens for at most {limit}. Split them over several steps or jobs."
+    "{inputs[owner]} lists {count} owners; one step mints tokens for at most {limit}. Split them over "
+    "several steps or jobs."
 )
 SEVERAL_OWNERS = "These inputs name several owners ({owners}), where one is needed."
 BAD_REPOSITORY_ID = (
-    "'repository-ids' must hold repository IDs (numbers, e.g. from github.repository_id), separated by "
+    "{inputs[repository-ids]} must hold repository IDs (numbers, e.g. from github.repository_id), separated by "
     "commas or newlines, but it holds '{value}'."
 )
 REPOSITORY_IDS_NEED_ONE_OWNER = (
-    "'repository-ids' can only be used with one owner, because an ID does not say which owner's "
+    "{inputs[repository-ids]} can only be used with one owner, because an ID does not say which owner's "
     "installation it belongs to, but the inputs name several ({owners}). Use one step per owner."
 )
 INSTALLATION_ID_SEVERAL_OWNERS = (
-    "'installation-id' names one installation, which belongs to one owner, but the inputs name "
-    "several owners. Leave 'installation-id' unset to look each owner's installation up."
+    "{inputs[installation-id]} names one installation, which belongs to one owner, but the inputs name "
+    "several owners. Leave {inputs[installation-id]} unset to look each owner's installation up."
 )
 APP_JWT_AND_PRIVATE_KEY = (
-    "Both 'app-jwt' and 'private-key' are set. Give one of them: 'app-jwt' when the app JWT is "
-    "signed elsewhere (then the key never reaches this step), otherwise 'private-key'."
+    "Both {inputs[app-jwt]} and {inputs[private-key]} are set. Give one of them: {inputs[app-jwt]} when the app JWT is "
+    "signed elsewhere (then the key never reaches this step), otherwise {inputs[private-key]}."
 )
 TOO_MANY_REPOSITORIES = (
-    "'repositories' lists {count} repositories, but a token can name at most {limit}. Leave "
-    "'repositories' unset and set 'owner' to get every repository of the installation."
+    "{inputs[repositories]} lists {count} repositories, but a token can name at most {limit}. Leave "
+    "{inputs[repositories]} unset and set {inputs[owner]} to get every repository of the installation."
 )
-UNKNOWN_PERMISSION = (
-    "'{input}' is not a GitHub App permission.{hint} The permission inputs are listed in the "
-    "action's README and action.yml."
-)
-BAD_PERMISSION_LEVEL = "'{input}' must be one of: {allowed}; it is '{value}'."
+UNKNOWN_PERMISSION = "{input} is not a GitHub App permission.{hint} {inputs[permissions-listed]}"
+BAD_PERMISSION_LEVEL = "{input} must be one of: {allowed}; it is '{value}'."
 ENTERPRISE_WITH_SCOPE = (
-    "'enterprise' cannot be combined with 'owner' or 'repositories' (or 'repository-ids'): an "
-    "enterprise installation's token covers the enterprise, not repositories. Use one step for the "
-    "enterprise and another for an owner's repositories."
+    "{inputs[enterprise]} cannot be combined with {inputs[owner]} or {inputs[repositories]} (or "
+    "{inputs[repository-ids]}): an enterprise installation's token covers the enterprise, not "
+    "repositories. Use one step for the enterprise and another for an owner's repositories."
 )
 MISSING_GITHUB_REPOSITORY = (
-    "GITHUB_REPOSITORY is not set, so the current repository is unknown. Set 'owner' and/or "
-    "'repositories' (GitHub Actions sets GITHUB_REPOSITORY on its own)."
+    "GITHUB_REPOSITORY is not set, so the current repository is unknown. Set {inputs[owner]} and/or "
+    "{inputs[repositories]} {inputs[current-repository]}."
 )
 MISSING_GITHUB_REPOSITORY_OWNER = (
-    "GITHUB_REPOSITORY_OWNER is not set, so the owner of 'repositories' is unknown. Set 'owner' "
-    "too (GitHub Actions sets GITHUB_REPOSITORY_OWNER on its own)."
+    "GITHUB_REPOSITORY_OWNER is not set, so the owner of {inputs[repositories]} is unknown. Set "
+    "{inputs[owner]} too {inputs[current-repository]}."
 )
 
 BAD_CA_BUNDLE = (
-    "'ca-bundle' starts like PEM text but holds no -----BEGIN CERTIFICATE----- block. Give the CA "
-    "certificate(s) in PEM, or the path of a PEM file in the workspace."
+    "{inputs[ca-bundle]} starts like PEM text but holds no -----BEGIN CERTIFICATE----- block. Give the CA "
+    "certificate(s) in PEM, or {inputs[ca-bundle-where]}."
 )
 CA_BUNDLE_NOT_FOUND = (
-    "'ca-bundle' names '{value}', which is not a file. Give a path relative to the workspace (check "
-    "out the repository first if the file is in it), an absolute path, or the PEM text itself."
+    "{inputs[ca-bundle]} names '{value}', which is not a file. Give {inputs[ca-bundle-where]}."
 )
 
 # --- App JWT signed elsewhere (app-jwt) ------------------------------------------------
@@ -132,62 +141,72 @@ APP_JWT_HOW = (
     "or app ID, 'iat' 60 seconds in the past and 'exp' at most 10 minutes ahead (see the README's "
     "recipe)."
 )
-APP_JWT_MALFORMED = "'app-jwt' is not a JSON web token (three base64url parts separated by dots)." + APP_JWT_HOW
-APP_JWT_NOT_RS256 = "'app-jwt' is signed with '{alg}', but GitHub accepts only RS256 app JWTs." + APP_JWT_HOW
-APP_JWT_NO_ISSUER = "'app-jwt' has no 'iss' claim: it must name the app by client ID or app ID." + APP_JWT_HOW
-APP_JWT_NO_TIMES = "'app-jwt' lacks an 'iat' or 'exp' claim, or one is not a whole number of seconds." + APP_JWT_HOW
-APP_JWT_EXPIRED = "'app-jwt' expired at {when}, {ago} s ago." + APP_JWT_HOW
+APP_JWT_MALFORMED = "{inputs[app-jwt]} is not a JSON web token (three base64url parts separated by dots)." + APP_JWT_HOW
+APP_JWT_NOT_RS256 = "{inputs[app-jwt]} is signed with '{alg}', but GitHub accepts only RS256 app JWTs." + APP_JWT_HOW
+APP_JWT_NO_ISSUER = "{inputs[app-jwt]} has no 'iss' claim: it must name the app by client ID or app ID." + APP_JWT_HOW
+APP_JWT_NO_TIMES = (
+    "{inputs[app-jwt]} lacks an 'iat' or 'exp' claim, or one is not a whole number of seconds." + APP_JWT_HOW
+)
+APP_JWT_EXPIRED = "{inputs[app-jwt]} expired at {when}, {ago} s ago." + APP_JWT_HOW
 APP_JWT_TOO_SHORT = (
-    "'app-jwt' expires in {left} s: too soon for this step to finish (it may need up to {minimum} s, "
+    "{inputs[app-jwt]} expires in {left} s: too soon for this step to finish (it may need up to {minimum} s, "
     "and a JWT signed elsewhere cannot be signed again here)." + APP_JWT_HOW
 )
 APP_JWT_NOT_YET = (
-    "'app-jwt' is issued at {when}, {ahead} s in the future by this runner's clock; GitHub refuses it "
+    "{inputs[app-jwt]} is issued at {when}, {ahead} s in the future by this runner's clock; GitHub refuses it "
     "until then. Check the clock of the machine that signed it." + APP_JWT_HOW
 )
 APP_JWT_TOO_LONG = (
-    "'app-jwt' is valid for {minutes} more minutes; GitHub refuses app JWTs that expire more than 10 "
+    "{inputs[app-jwt]} is valid for {minutes} more minutes; GitHub refuses app JWTs that expire more than 10 "
     "minutes ahead." + APP_JWT_HOW
 )
 APP_JWT_REJECTED = (
-    "GitHub rejected the app JWT from 'app-jwt' (HTTP 401: {github_message}). Check that it is signed "
+    "GitHub rejected the app JWT from {inputs[app-jwt]} (HTTP 401: {github_message}). Check that it is signed "
     "with a private key of the GitHub App whose client ID or app ID is its 'iss' ({issuer}), and that "
     "the key has not been deleted from the app's settings."
 )
 APP_JWT_CLOCK = (
-    "GitHub rejected the times of the app JWT from 'app-jwt' (HTTP 401: {github_message}). GitHub's "
+    "GitHub rejected the times of the app JWT from {inputs[app-jwt]} (HTTP 401: {github_message}). GitHub's "
     "clock is {offset} s {direction} this runner's, and a JWT signed elsewhere cannot be signed again "
     "here. Sign it on GitHub's time: 'iat' 60 s in the past and 'exp' at most 10 minutes ahead, on a "
     "machine whose clock is synchronised (NTP)."
 )
+APP_JWT_TIMES = (
+    "GitHub rejected the times of the app JWT from {inputs[app-jwt]} (HTTP 401: {github_message}), though "
+    "GitHub's clock and this runner's agree ({offset} s apart): the JWT was signed with wrong times, not "
+    "with a wrong key. Check the signing step's 'iat' (60 s in the past) and 'exp' (at most 10 minutes "
+    "ahead, as whole seconds since the epoch) and the clock of the machine that signs it."
+)
 
 # --- Private key --------------------------------------------------------------------
 KEY_HELP = (
-    " Paste the whole .pem file downloaded from the GitHub App's settings page (Private keys > "
+    " Give the whole .pem file downloaded from the GitHub App's settings page (Private keys > "
     "Generate a private key), including its -----BEGIN and -----END lines."
 )
-KEY_IS_PUBLIC = "'private-key' holds a public key, not a private key." + KEY_HELP
+KEY_IS_PUBLIC = "{inputs[private-key]} holds a public key, not a private key." + KEY_HELP
 KEY_IS_OPENSSH = (
-    "'private-key' holds an OpenSSH key (-----BEGIN OPENSSH PRIVATE KEY-----); GitHub Apps use PEM RSA keys." + KEY_HELP
+    "{inputs[private-key]} holds an OpenSSH key (-----BEGIN OPENSSH PRIVATE KEY-----); GitHub Apps use PEM RSA keys."
+    + KEY_HELP
 )
-KEY_IS_CERTIFICATE = "'private-key' holds a certificate, not a private key." + KEY_HELP
+KEY_IS_CERTIFICATE = "{inputs[private-key]} holds a certificate, not a private key." + KEY_HELP
 KEY_IS_ENCRYPTED = (
-    "'private-key' is encrypted with a passphrase; the action needs the key as GitHub issued it, "
+    "{inputs[private-key]} is encrypted with a passphrase; the key is needed as GitHub issued it, "
     "unencrypted." + KEY_HELP
 )
-KEY_NOT_RSA = "'private-key' is a {kind} key; GitHub App keys are RSA keys." + KEY_HELP
-KEY_IS_BASE64 = "'private-key' looks like base64 text without PEM header lines, not a PEM key." + KEY_HELP
-KEY_NOT_PEM = "'private-key' is not a PEM private key (it has no -----BEGIN line)." + KEY_HELP
-KEY_UNKNOWN_PEM = "'private-key' holds a PEM block of type '{label}', not an RSA private key." + KEY_HELP
+KEY_NOT_RSA = "{inputs[private-key]} is a {kind} key; GitHub App keys are RSA keys." + KEY_HELP
+KEY_IS_BASE64 = "{inputs[private-key]} looks like base64 text without PEM header lines, not a PEM key." + KEY_HELP
+KEY_NOT_PEM = "{inputs[private-key]} is not a PEM private key (it has no -----BEGIN line)." + KEY_HELP
+KEY_UNKNOWN_PEM = "{inputs[private-key]} holds a PEM block of type '{label}', not an RSA private key." + KEY_HELP
+KEY_IS_PATH = "{inputs[private-key]} holds a file path ('{path}'), not the key itself: {inputs[key-path-fix]}"
 KEY_DAMAGED = (
-    "'private-key' looks like a PEM RSA private key, but it could not be read: it may be "
+    "{inputs[private-key]} looks like a PEM RSA private key, but it could not be read: it may be "
     "truncated or altered." + KEY_HELP
 )
 
 # --- GitHub's answers -----------------------------------------------------------------
 UNAUTHORIZED = (
-    "GitHub rejected the app's credentials (HTTP 401: {github_message}). Check that '{issuer_input}' "
-    "({issuer}) and 'private-key' belong to the same GitHub App, and that the key has not been "
+    "GitHub rejected the app's credentials (HTTP 401: {github_message}). Check that {issuer_input} "
+    "({issuer}) and {inputs[private-key]} belong to the same GitHub App, and that the key has not been "
     "deleted from the app's settings."
 )
 INSTALLATION_NOT_FOUND = "The GitHub App is not installed on {where} (HTTP 404 from {path}). {fix}"
@@ -207,7 +226,20 @@ PERMISSIONS_NOT_GRANTED = (
     "The installation on '{owner}' was not granted what this step asks for ({missing}); no token was "
     "asked for. Fix it in two places: give the app these permissions (Settings > Developer settings > "
     "GitHub Apps > {app} > Permissions & events), then have each installation approve them: an owner of "
-    "'{owner}' accepts the new permissions at {url}. Or ask for less with the permission-* inputs."
+    "'{owner}' accepts the new permissions at {url}. Or ask for less {inputs[ask-for-less]}."
+)
+UNKNOWN_APP = (
+    "GitHub knows no GitHub App whose ID is {issuer} from {issuer_input} (HTTP {status}: {github_message}). "
+    "Copy the client ID (or the app ID) from the app's settings page (Settings > Developer settings > "
+    "GitHub Apps > the app > General)."
+)
+JWT_TIMES_REJECTED = (
+    "GitHub rejected the app JWT's times (HTTP 401: {github_message}), although its Date header says "
+    "its clock and this runner's agree ({offset} s apart), so signing again on GitHub's time could not "
+    "help. The key is not the problem: the JWT's 'iat' and 'exp' claims are. Check this runner's "
+    "clock (NTP; a clock that jumps, e.g. a virtual machine resumed from a snapshot) and run the job "
+    "again; if it persists, something between this runner and GitHub (a proxy) may answer with its "
+    "own Date header."
 )
 KEY_FINGERPRINT = (
     "The key given has the fingerprint {fingerprint}; the app's settings page lists the fingerprint of "
@@ -241,12 +273,12 @@ RATE_LIMITED = (
     "step can wait: {limit}. Run the job again after that, or spread the jobs that mint tokens "
     "(a smaller matrix max-parallel, or fewer owners per step)."
 )
-NETWORK_ERROR = "Could not reach GitHub at {url}: {reason}. Check 'github-api-url' and the network."
+NETWORK_ERROR = "Could not reach GitHub at {url}: {reason}. Check {inputs[github-api-url]} and the network."
 BAD_RESPONSE = "GitHub answered {method} {path} with a response the action cannot read: {reason}."
 UNEXPECTED = "Unexpected internal error ({kind}). This is a bug in the action; please report it with the step's log."
 
 BOT_IDENTITY_NO_SLUG = (
-    "'bot-identity' is true, but the app's slug is unknown because 'installation-id' skipped the "
+    "{inputs[bot-identity]} is true, but the app's slug is unknown because {inputs[installation-id]} skipped the "
     "lookup; the bot-name, bot-user-id and bot-email outputs are empty."
 )
 BOT_LOOKUP_FAILED = (
@@ -262,6 +294,14 @@ OTHERS_NOT_REVOKED = (
 
 DISCARDED = "The step failed after the token was created, so the token was revoked at once."
 DISCARD_FAILED = "The step failed after the token was created, and revoking it failed too; it expires within the hour."
+
+CANCELLED = "The step was cancelled ({signal}) before it finished."
+CANCELLED_NONE = "No token had been created."
+CANCELLED_REVOKED = "The {count} token(s) created were revoked: none was handed over or left valid."
+CANCELLED_NOT_REVOKED = (
+    "Of the {count} token(s) created, {failed} could not be revoked; they expire within the hour "
+    "(nobody holds them: none was handed over)."
+)
 
 # --- Post step ------------------------------------------------------------------------
 POST_SKIPPED = "'skip-token-revoke' is true: the token was not revoked; it expires at {expires_at}."

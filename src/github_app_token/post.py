@@ -17,6 +17,7 @@ from .errors import ActionError, GitHubAPIError
 from .inputs import parse_api_url, parse_bool, resolve_ca_bundle
 
 if TYPE_CHECKING:
+    from .cancel import Cancellation
     from .github_api import GitHubAPI
 
 #: Seconds before ``expires-at`` from which the token is treated as expired already.
@@ -65,8 +66,12 @@ def saved_tokens(env: Mapping[str, str]) -> list[tuple[str, str]]:
     return [(token, runner.get_state(env, "expires-at") or "an unknown time")] if token else []
 
 
-def run(env: Mapping[str, str], log: runner.Log | None = None) -> int:
-    """Run the post step with the runner's environment ``env``; always returns 0."""
+def run(env: Mapping[str, str], log: runner.Log | None = None, cancellation: Cancellation | None = None) -> int:
+    """Run the post step with the runner's environment ``env``; always returns 0.
+
+    A signal (``cancellation``, installed by the entrypoint) does not stop it: revoking is what a
+    cancelled job needs most, and it takes a request per token.
+    """
     log = log or runner.Log()
     saved = saved_tokens(env)
     expires_at = saved[0][1] if saved else "an unknown time"  # the first token's, for messages

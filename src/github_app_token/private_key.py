@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 from . import messages
 from .errors import InputError
+from .inputs import shown
+from .names import ACTION_NAMES, Names
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -45,54 +47,64 @@ def _decode_base64(text: str) -> bytes | None:
         return None
 
 
-def to_pem(text: str) -> bytes:
+#: A file path given where the key's text belongs: one line starting like a path, or naming a .pem file.
+_PATH = re.compile(
+    r"(?:[A-Za-z]:[\\/]|~?[/\\]|\.{1,2}[/\\])[^\n]*"  # C:\..., /..., ~/..., ./..., ../...
+    r"|[^\n/\\]*[/\\][^\n]*\.(?:pem|key)|[^\s/]+\.(?:pem|key)"  # keys/app.pem, app.private-key.pem
+)
+
+
+def to_pem(text: str, names: Names = ACTION_NAMES) -> bytes:
     """Return the key as canonical PEM bytes (64-column body), or raise InputError.
 
-    The error says what the text looks like instead: a public key, an OpenSSH key, a
-    certificate, an encrypted key, a non-RSA key, or base64 text.
+    The error says what the text looks like instead: a file path, a public key, an OpenSSH key, a
+    certificate, an encrypted key, a non-RSA key, or base64 text; ``names`` says where the key came
+    from (an action input, or a CLI option).
     """
     text = normalize(text)
+    if "-----BEGIN" not in text and len(text) < 1024 and _PATH.fullmatch(text) and not _BASE64_TEXT.fullmatch(text):
+        raise InputError(messages.KEY_IS_PATH.format(path=shown(text, 80), inputs=names))
     if "-----BEGIN" not in text:
         decoded = _decode_base64(text)
         if decoded is not None and b"-----BEGIN" in decoded:
             try:
                 text = normalize(decoded.decode("utf-8"))
             except UnicodeDecodeError:
-                raise InputError(messages.KEY_IS_BASE64) from None
+                raise InputError(messages.KEY_IS_BASE64.format(inputs=names)) from None
         elif text.startswith(("ssh-rsa ", "ssh-ed25519 ", "ecdsa-sha2-")):
-            raise InputError(messages.KEY_IS_PUBLIC)
+            raise InputError(messages.KEY_IS_PUBLIC.format(inputs=names))
         elif decoded is not None:
-            raise InputError(messages.KEY_IS_BASE64)
+            raise InputError(messages.KEY_IS_BASE64.format(inputs=names))
         else:
-            raise InputError(messages.KEY_NOT_PEM)
+            raise InputError(messages.KEY_NOT_PEM.format(inputs=names))
 
     blocks = _PEM_BLOCK.findall(text)
     labels = [label for label, _ in blocks]
     private = [(label, body) for label, body in blocks if label in _PRIVATE_LABELS]
     if not private:
         if "OPENSSH PRIVATE KEY" in text:
-            raise InputError(messages.KEY_IS_OPENSSH)
+            raise InputError(messages.KEY_IS_OPENSSH.format(inputs=names))
         if "ENCRYPTED PRIVATE KEY" in labels:
-            raise InputError(messages.KEY_IS_ENCRYPTED)
+            raise InputError(messages.KEY_IS_ENCRYPTED.format(inputs=names))
         if any("PUBLIC KEY" in label for label in labels):
-            raise InputError(messages.KEY_IS_PUBLIC)
+            raise InputError(messages.KEY_IS_PUBLIC.format(inputs=names))
         if any("CERTIFICATE" in label for label in labels):
-            raise InputError(messages.KEY_IS_CERTIFICATE)
+            raise InputError(messages.KEY_IS_CERTIFICATE.format(inputs=names))
         if any(label in ("EC PRIVATE KEY", "DSA PRIVATE KEY") for label in labels):
-            raise InputError(messages.KEY_NOT_RSA.format(kind=labels[0].split()[0]))
+            raise InputError(messages.KEY_NOT_RSA.format(kind=labels[0].split()[0], inputs=names))
         if labels:
-            raise InputError(messages.KEY_UNKNOWN_PEM.format(label=labels[0][:40]))
-        raise InputError(messages.KEY_DAMAGED)
+            raise InputError(messages.KEY_UNKNOWN_PEM.format(label=labels[0][:40], inputs=names))
+        raise InputError(messages.KEY_DAMAGED.format(inputs=names))
 
     label, body = private[0]
     if "ENCRYPTED" in body:  # PKCS#1 with "Proc-Type: 4,ENCRYPTED" headers
-        raise InputError(messages.KEY_IS_ENCRYPTED)
+        raise InputError(messages.KEY_IS_ENCRYPTED.format(inputs=names))
     compact = "".join(body.split())
     wrapped = "\n".join(compact[i : i + 64] for i in range(0, len(compact), 64))
     return f"-----BEGIN {label}-----\n{wrapped}\n-----END {label}-----\n".encode("ascii", "replace")
 
 
-def load_private_key(text: str) -> RSAPrivateKey:
+def load_private_key(text: str, names: Names = ACTION_NAMES) -> RSAPrivateKey:
     """Parse the ``private-key`` input into an RSA private key object.
 
     Raises InputError (never with key material in the message) for anything that is
@@ -102,17 +114,17 @@ def load_private_key(text: str) -> RSAPrivateKey:
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-    pem = to_pem(text)
+    pem = to_pem(text, names)
     try:
         # The consistency check of the RSA parameters costs ~35 ms and protects nothing here:
         # the key only signs app JWTs for GitHub to verify (a bad key gets a 401), and
         # OpenSSL checks each CRT signature against the public key before returning it.
         key = load_pem_private_key(pem, password=None, unsafe_skip_rsa_key_validation=True)
     except TypeError:
-        raise InputError(messages.KEY_IS_ENCRYPTED) from None
+        raise InputError(messages.KEY_IS_ENCRYPTED.format(inputs=names)) from None
     except (ValueError, UnsupportedAlgorithm):
-        raise InputError(messages.KEY_DAMAGED) from None
+        raise InputError(messages.KEY_DAMAGED.format(inputs=names)) from None
     if not isinstance(key, rsa.RSAPrivateKey):
         kind = type(key).__name__.removeprefix("_").replace("PrivateKey", "") or "non-RSA"
-        raise InputError(messages.KEY_NOT_RSA.format(kind=kind))
+        raise InputError(messages.KEY_NOT_RSA.format(kind=kind, inputs=names))
     return key
