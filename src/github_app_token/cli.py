@@ -1,6 +1,7 @@
 """``github-app-token``: the core (:mod:`github_app_token.core`) as a command-line tool, for other CI systems.
 
-Subcommands: ``create`` (print installation access tokens), ``revoke`` and ``installations``.
+Subcommands: ``create`` (print installation access tokens), ``revoke`` and ``installations``;
+``setup`` (:mod:`github_app_token.setup`, left out of the action's image) registers an app.
 Options mirror the action's inputs and go through the same parsing, so errors read the same.
 Exit codes: 0 success, 2 bad input, 3 GitHub refused, 4 GitHub unreachable
 (see :mod:`github_app_token.errors`).
@@ -137,7 +138,34 @@ def build_parser() -> argparse.ArgumentParser:
     _add_app_options(installations)
     _add_api_options(installations)
     installations.add_argument("--json", action="store_true", help="print the installations as JSON")
+    _add_setup(commands)
     return parser
+
+
+NOT_IN_IMAGE = (
+    "the setup command is not part of the action's image; run it where you work: "
+    "pipx run github-app-token setup ... (or pip install github-app-token)."
+)
+
+
+def _add_setup(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The ``setup`` subcommand, or where its package is left out (the action's image) a stand-in."""
+    try:
+        from .setup.options import add_parser
+    except ImportError:
+        stand_in = commands.add_parser("setup", help="not part of this installation", add_help=False)
+        stand_in.add_argument("rest", nargs=argparse.REMAINDER)
+        return
+    add_parser(commands.add_parser)
+
+
+def _setup(args: argparse.Namespace, environ: dict[str, str], stdout: TextIO, stderr: TextIO) -> int:
+    try:
+        from .setup.command import main as setup
+    except ImportError:
+        stderr.write(f"error: {NOT_IN_IMAGE}\n")
+        return 2
+    return setup(args, environ, stdout, stderr)
 
 
 def _read_file(option: str, path: str, stdin: TextIO) -> str:
@@ -280,6 +308,8 @@ def main(
     environ = dict(os.environ if environ is None else environ)
     stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     args = build_parser().parse_args(argv)
+    if args.command == "setup":
+        return _setup(args, environ, stdout, stderr)
     try:
         env = to_inputs(args, environ, stdin)
         if args.command == "create":
