@@ -73,7 +73,11 @@ SETUP_PROVENANCE = {
 
 
 def dereference(node: Any, document: dict[str, Any], seen: tuple[str, ...] = ()) -> Any:
-    """``node`` with every local ``$ref`` replaced by its target; a reference back into itself becomes ``{}``."""
+    """``node`` with every local ``$ref`` replaced by its target; a reference back into itself becomes ``{}``.
+
+    A ``discriminator`` is left out: its mapping names components, which a dereferenced copy has not
+    (the ``oneOf`` beside it still says which shapes are allowed).
+    """
     if isinstance(node, list):
         return [dereference(item, document, seen) for item in node]
     if not isinstance(node, dict):
@@ -86,7 +90,8 @@ def dereference(node: Any, document: dict[str, Any], seen: tuple[str, ...] = ())
         for part in reference[2:].split("/"):
             target = target[part.replace("~1", "/").replace("~0", "~")]
         return dereference(target, document, (*seen, reference))
-    return {key: dereference(value, document, seen) for key, value in node.items() if key != "x-octokit"}
+    dropped = ("x-octokit", "discriminator")
+    return {key: dereference(value, document, seen) for key, value in node.items() if key not in dropped}
 
 
 def setup_operations(path: Path) -> dict[str, Any]:
