@@ -190,12 +190,13 @@ def test_enterprise_server_paths(app_key: rsa.RSAPrivateKey) -> None:
     world = web_world(emulator)
     person = Person()
     with emulator:
+        root = world.web.root
         result = run_setup(
             world,
             [*BASIC, "--store", "octo-org/app"],
             environ=classic(world, "repo"),
             person=person,
-            github_url=world.web.root,
+            github_url=root,
             api_url=None,
         )
     assert result.code == 0, result.output
@@ -207,7 +208,7 @@ def test_enterprise_server_paths(app_key: rsa.RSAPrivateKey) -> None:
     ]:
         assert emulator.requests_to(method, operation), operation
     assert emulator.requests_to("POST", "web: new org app") and emulator.requests_to("POST", "web: install")
-    assert person.opened[1].startswith(world.web.root + "/apps/") and "/api/v3" not in person.opened[1]
+    assert person.opened[1].startswith(root + "/apps/") and "/api/v3" not in person.opened[1]
     (app,) = world.created
     assert same_key(world.web.secret("/repos/octo-org/app", "APP_PRIVATE_KEY"), app.private_key)
     assert_exchanges_conform(emulator)
