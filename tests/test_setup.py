@@ -482,3 +482,18 @@ def test_the_help_names_every_option() -> None:
         "--timeout",
     ):
         assert option in done.stdout
+
+
+@pytest.mark.parametrize("arguments", [["setup", "--owner", "x", "--store", "a/b"], ["setup", "--help"]])
+def test_where_the_setup_package_is_left_out_the_cli_says_so(arguments: list[str]) -> None:
+    """As in the action's image (image/rootfs.py leaves github_app_token.setup out): one line, exit 2."""
+    import sys
+
+    from github_app_token.cli import NOT_IN_IMAGE
+
+    code = (
+        "import sys; sys.modules['github_app_token.setup'] = None\n"
+        f"from github_app_token.cli import main; raise SystemExit(main({arguments!r}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", f"error: {NOT_IN_IMAGE}\n")

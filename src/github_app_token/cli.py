@@ -153,8 +153,11 @@ def _add_setup(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     try:
         from .setup.options import add_parser
     except ImportError:
-        stand_in = commands.add_parser("setup", help="not part of this installation", add_help=False)
-        stand_in.add_argument("rest", nargs=argparse.REMAINDER)
+        # Every argument (--help too) is taken as it is, so that the command says the one thing it can.
+        stand_in = commands.add_parser(
+            "setup", help="not part of this installation", add_help=False, prefix_chars="\x01"
+        )
+        stand_in.add_argument("rest", nargs="*")
         return
     add_parser(commands.add_parser)
 

@@ -80,7 +80,7 @@ def add_parser(add: Callable[..., argparse.ArgumentParser]) -> argparse.Argument
     """Register the ``setup`` subcommand; ``add`` is the subparsers' ``add_parser``."""
     parser = add(
         "setup",
-        help="register a GitHub App, install it, store its credentials for Actions, and prove a token works",
+        help="register a GitHub App, install it, store its credentials for Actions, prove a token works",
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
