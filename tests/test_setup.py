@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from github_app_token.setup import messages
 from github_app_token.setup.local_server import ManifestServer
 from tests.conftest import assert_exchanges_conform
-from tests.github_emulator import GitHubEmulator, default_world, pem_pkcs1
+from tests.github_emulator import GitHubEmulator, Reply, default_world, pem_pkcs1
 from tests.model_clock import ModelClock
 from tests.setup_world import Person, Result, World, assert_nothing_secret, run_setup, web_world
 
@@ -497,3 +497,24 @@ def test_where_the_setup_package_is_left_out_the_cli_says_so(arguments: list[str
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert (done.returncode, done.stdout, done.stderr) == (2, "", f"error: {NOT_IN_IMAGE}\n")
+
+
+def test_ctrl_c_while_the_credentials_arrive_keeps_the_key(world: World, tmp_path: Path) -> None:
+    """Ctrl-C between GitHub creating the app and the command holding its key is held back until it does."""
+    import signal
+
+    (route,) = [r for r in world.emulator.routes if r.operation == "/app-manifests/{code}/conversions"]
+    convert = route.handler
+
+    def interrupted(request: object, exchange: object, **groups: str) -> Reply:
+        os.kill(os.getpid(), signal.SIGINT)  # the user presses Ctrl-C while GitHub answers
+        return convert(request, exchange, **groups)
+
+    route.handler = interrupted
+    result = run_setup(
+        world, [*BASIC, "--store", "octo-org/app", "--key-dir", str(tmp_path)], environ=classic(world, "repo")
+    )
+    assert result.code == 130 and world.web.secrets == {}
+    (app,) = world.created
+    assert same_key(saved_key(tmp_path).read_text(), app.private_key)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import signal
+import threading
 import webbrowser
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -136,6 +139,23 @@ def _public_keys(
 
 
 # --- 2. register -----------------------------------------------------------------------------
+@contextmanager
+def _ctrl_c_after() -> Iterator[None]:
+    """Hold Ctrl-C back until the block is done (then raise KeyboardInterrupt): between GitHub creating
+    the app and the command holding its key, an interruption would lose the key."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: pressed.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        raise KeyboardInterrupt
+
+
 def _register(run: _Run, api: SetupAPI, opts: options.Options, owner: Account, endpoints: Endpoints) -> AppCredentials:
     organization = owner.login if owner.type == "Organization" else None
     homepage = opts.homepage_url or f"{endpoints.web}/{owner.login}"
@@ -156,16 +176,17 @@ def _register(run: _Run, api: SetupAPI, opts: options.Options, owner: Account, e
         run.open(server.url + "/")
         run.say(messages.REGISTER_WAIT.format(minutes=_minutes(opts.timeout)))
         code = server.wait(opts.timeout, run.clock)
-    try:
-        app = api.convert_manifest(code)
-    except ActionError as error:
-        where = (
-            f"{endpoints.web}/organizations/{organization}/settings/apps"
-            if organization
-            else (f"{endpoints.web}/settings/apps")
-        )
-        raise ActionError(messages.CONVERSION_FAILED.format(problem=error, url=where)) from None
-    run.app = app
+    where = (
+        f"{endpoints.web}/organizations/{organization}/settings/apps"
+        if organization
+        else f"{endpoints.web}/settings/apps"
+    )
+    with _ctrl_c_after():
+        try:
+            app = api.convert_manifest(code)
+        except ActionError as error:
+            raise ActionError(messages.CONVERSION_FAILED.format(problem=error, url=where)) from None
+        run.app = app
     run.say(
         messages.REGISTERED.format(name=app.name, id=app.id, client_id=app.client_id, url=app.html_url, owner=app.owner)
     )
