@@ -518,3 +518,17 @@ def test_ctrl_c_while_the_credentials_arrive_keeps_the_key(world: World, tmp_pat
     (app,) = world.created
     assert same_key(saved_key(tmp_path).read_text(), app.private_key)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_no_text_browser_takes_over_the_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a display or BROWSER (over SSH), the page is printed, not opened in lynx or w3m."""
+    import sys
+    import webbrowser
+
+    from github_app_token.setup.command import open_in_browser
+
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", lambda url: opened.append(url) or True)
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert open_in_browser("http://127.0.0.1:1/", {}) is False and opened == []
+    assert open_in_browser("http://127.0.0.1:1/", {"DISPLAY": ":0"}) is True and opened == ["http://127.0.0.1:1/"]

@@ -36,6 +36,19 @@ from .local_server import ManifestServer
 Opener = Callable[[str], object]
 
 
+def open_in_browser(url: str, environ: Mapping[str, str] | None = None) -> bool:
+    """``webbrowser.open(url)``, except on a Linux or BSD machine with no display and no ``BROWSER``
+    (over SSH, say), where webbrowser would start a text browser in this terminal: then False."""
+    import os
+    import sys
+
+    env = os.environ if environ is None else environ
+    graphical = any(env.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER"))
+    if sys.platform not in ("darwin", "win32", "cygwin") and not graphical:
+        return False
+    return webbrowser.open(url)
+
+
 class _Run:
     """One run's state: what the user sees, and the app once created (for :mod:`.rescue`)."""
 
@@ -77,7 +90,7 @@ def _check_user(api: SetupAPI, token: user_token.UserToken, endpoints: Endpoints
     try:
         return api.user(token.value)
     except GitHubAPIError as error:
-        if error.status in (401, 403):
+        if error.status in (401, 403) and not error.rate_limited:
             raise _refusal(error, messages.USER_TOKEN_REFUSED, source=token.source, host=endpoints.host) from None
         raise
 
@@ -122,7 +135,7 @@ def _public_keys(
         try:
             keys[target] = api.secrets_public_key(target.base, token.value)
         except GitHubAPIError as error:
-            if error.status not in (401, 403, 404):
+            if error.status not in (401, 403, 404) or error.rate_limited:
                 raise
             if user.scopes is None:
                 fix = messages.FIX_FINE_GRAINED_ORG if target.repository is None else messages.FIX_FINE_GRAINED_REPO
@@ -394,14 +407,15 @@ def main(
     stdout: TextIO,
     stderr: TextIO,
     *,
-    opener: Opener | None = webbrowser.open,
+    opener: Opener | None = open_in_browser,
     clock: Clock = SYSTEM_CLOCK,
     which: Callable[[str], str | None] = shutil.which,
     gh: user_token.Runner | None = None,
 ) -> int:
     """Run ``setup``; return the exit code (see the subcommand's epilog).
 
-    ``opener`` opens a URL in the user's browser (``webbrowser.open``, which follows ``BROWSER``);
+    ``opener`` opens a URL in the user's browser (:func:`open_in_browser`: webbrowser, which follows
+    ``BROWSER``);
     ``clock`` is where waits read the time and sleep; ``which`` and ``gh`` find and run the GitHub CLI.
     Tests replace them; nothing else reads the process's state.
     """
