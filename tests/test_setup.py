@@ -528,7 +528,12 @@ def test_no_text_browser_takes_over_the_terminal(monkeypatch: pytest.MonkeyPatch
     from github_app_token.setup.command import open_in_browser
 
     opened: list[str] = []
-    monkeypatch.setattr(webbrowser, "open", lambda url: opened.append(url) or True)
+
+    def record(url: str) -> bool:
+        opened.append(url)
+        return True
+
+    monkeypatch.setattr(webbrowser, "open", record)
     monkeypatch.setattr(sys, "platform", "linux")
     assert open_in_browser("http://127.0.0.1:1/", {}) is False and opened == []
     assert open_in_browser("http://127.0.0.1:1/", {"DISPLAY": ":0"}) is True and opened == ["http://127.0.0.1:1/"]
