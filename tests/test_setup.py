@@ -537,3 +537,39 @@ def test_no_text_browser_takes_over_the_terminal(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(sys, "platform", "linux")
     assert open_in_browser("http://127.0.0.1:1/", {}) is False and opened == []
     assert open_in_browser("http://127.0.0.1:1/", {"DISPLAY": ":0"}) is True and opened == ["http://127.0.0.1:1/"]
+
+
+def test_a_key_dir_that_cannot_be_written_is_refused_first(world: World, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    person = Person()
+    result = run_setup(
+        world, [*BASIC, "--store", "octo-org/app", "--key-dir", str(tmp_path / "a-file" / "keys")],
+        environ=classic(world, "repo"), person=person,
+    )  # fmt: skip
+    assert_one_line_error(result, "is not writable, so a key could not be kept there")
+    assert person.opened == [] and world.created == []
+
+
+def test_a_hostile_conversion_answer_changes_no_file_and_no_page(world: World, tmp_path: Path) -> None:
+    """A slug with a path in it, a name with terminal escapes, a page on another host: the key is saved
+    under a plain name in --key-dir, nothing of the escapes is printed, the pages opened are GitHub's."""
+    (route,) = [r for r in world.emulator.routes if r.operation == "/app-manifests/{code}/conversions"]
+    convert = route.handler
+
+    def hostile(request: object, exchange: object, **groups: str) -> Reply:
+        answer = convert(request, exchange, **groups)
+        answer.body.update(slug="../../escaped", name="\x1b[2J\x1b]0;pwned\x07bot", html_url="https://evil.example/x")
+        return answer
+
+    route.handler = hostile
+    person = Person(install=None)
+    keys = tmp_path / "keys"
+    result = run_setup(
+        world, [*BASIC, "--store", "octo-org/app", "--timeout", "10", "--key-dir", str(keys)],
+        environ=classic(world, "repo"), person=person,
+    )  # fmt: skip
+    assert result.code == 5
+    (saved,) = keys.iterdir()
+    assert saved.name.startswith("escaped.") and not (tmp_path / "escaped").exists()
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert person.opened[1].startswith(world.web.root + "/apps/")

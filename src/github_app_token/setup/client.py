@@ -10,6 +10,7 @@ actions/create-repo-variable, actions/update-repo-variable and their ``orgs`` tw
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from typing import Any, NamedTuple, cast
 
@@ -52,6 +53,17 @@ class Account(NamedTuple):
     type: str
 
 
+def printable(text: str, limit: int = 100) -> str:
+    """``text`` without control characters (no terminal escapes from an answer reach the screen)."""
+    return "".join(ch for ch in text if ch.isprintable())[:limit]
+
+
+def same_origin(url: str, base: str) -> bool:
+    """Whether ``url`` is on the scheme and host of ``base`` (the GitHub instance's web address)."""
+    one, two = urllib.parse.urlsplit(url), urllib.parse.urlsplit(base)
+    return (one.scheme, one.netloc.lower()) == (two.scheme, two.netloc.lower()) and bool(one.path.strip("/"))
+
+
 def _quote(name: str) -> str:
     return urllib.parse.quote(name, safe="")
 
@@ -83,9 +95,9 @@ class SetupAPI(GitHubAPI):
             owner = data.get("owner") or {}
             credentials = AppCredentials(
                 id=int(data["id"]),
-                slug=str(data["slug"]),
+                slug=re.sub(r"[^a-z0-9-]+", "-", str(data["slug"]).lower()).strip("-") or "github-app",
                 client_id=str(data["client_id"]),
-                name=str(data.get("name") or data["slug"]),
+                name=printable(str(data.get("name") or data["slug"])),
                 html_url=str(data["html_url"]).rstrip("/"),
                 owner=str(owner.get("login") or owner.get("slug") or ""),
                 pem=str(data["pem"]),

@@ -29,7 +29,7 @@ from typing import TextIO
 from ..errors import ActionError, GitHubAPIError, InputError
 from ..retry import SYSTEM_CLOCK, Clock
 from . import installation, manifest, messages, options, prove, rescue, store, user_token
-from .client import Account, AppCredentials, SetupAPI, User
+from .client import Account, AppCredentials, SetupAPI, User, printable, same_origin
 from .endpoints import Endpoints, resolve
 from .local_server import ManifestServer
 
@@ -200,13 +200,16 @@ def _register(run: _Run, api: SetupAPI, opts: options.Options, owner: Account, e
         except ActionError as error:
             raise ActionError(messages.CONVERSION_FAILED.format(problem=error, url=where)) from None
         run.app = app
+    if not same_origin(app.html_url, endpoints.web):  # the pages to open are GitHub's, whatever the answer says
+        app = app._replace(html_url=f"{endpoints.web}/apps/{app.slug}")
+        run.app = app
     run.say(
         messages.REGISTERED.format(name=app.name, id=app.id, client_id=app.client_id, url=app.html_url, owner=app.owner)
     )
     return app
 
 
-def _existing(api: SetupAPI, opts: options.Options) -> AppCredentials:
+def _existing(api: SetupAPI, opts: options.Options, endpoints: Endpoints) -> AppCredentials:
     from ..core import signer_for
     from ..private_key import load_private_key
 
@@ -226,17 +229,20 @@ def _existing(api: SetupAPI, opts: options.Options) -> AppCredentials:
         raise
     owner = data.get("owner") or {}
     try:
-        return AppCredentials(
+        credentials = AppCredentials(
             int(data["id"]),
             str(data["slug"]),
             str(data.get("client_id") or opts.client_id or opts.app_id),
-            str(data.get("name") or data["slug"]),
+            printable(str(data.get("name") or data["slug"])),
             str(data["html_url"]).rstrip("/"),
             str(owner.get("login") or owner.get("slug") or ""),
             pem,
         )
     except (KeyError, TypeError, ValueError) as error:
         raise ActionError(messages.APP_UNREADABLE.format(kind=type(error).__name__)) from None
+    if not same_origin(credentials.html_url, endpoints.web):
+        credentials = credentials._replace(html_url=f"{endpoints.web}/apps/{credentials.slug}")
+    return credentials
 
 
 # --- 3. install ------------------------------------------------------------------------------
@@ -354,6 +360,8 @@ def _minutes(seconds: float) -> str:
 # --- the command -------------------------------------------------------------------------------
 def _steps(run: _Run, opts: options.Options, environ: Mapping[str, str], find_token: Callable[..., object]) -> None:
     endpoints = resolve(opts.github_url, opts.api_url)
+    if not opts.existing and not rescue.writable(Path(opts.key_dir)):
+        raise InputError(messages.KEY_DIR_NOT_WRITABLE.format(path=opts.key_dir))
     run.step(1, messages.STEP_CHECK)
     api = _api(endpoints, opts.ca_bundle, run.clock)
     try:
@@ -376,7 +384,7 @@ def _steps(run: _Run, opts: options.Options, environ: Mapping[str, str], find_to
         keys = _public_keys(api, token, user, _targets(api, token.value, opts), endpoints)
         run.say(messages.CHECKED.format(owner=owner.login, type=owner.type.lower(), targets=len(keys)))
         if opts.existing:
-            app = _existing(api, opts)
+            app = _existing(api, opts, endpoints)
             run.say(messages.EXISTING_APP.format(name=app.name, id=app.id, client_id=app.client_id))
             run.step(2, messages.STEP_REGISTER_SKIPPED)
         else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 def save_key(directory: Path, slug: str, pem: str, today: datetime.date | None = None) -> Path:
     """Write ``pem`` to a new file in ``directory`` (mode 0600); return its absolute path. Raises OSError."""
     day = (today or datetime.datetime.now(datetime.UTC).date()).isoformat()
+    slug = re.sub(r"[^a-z0-9-]+", "-", slug.lower()).strip("-")[:60] or "github-app"  # a file name, nothing more
     directory.mkdir(parents=True, exist_ok=True)
     for attempt in range(100):
         suffix = f".{attempt}" if attempt else ""
@@ -32,6 +34,15 @@ def save_key(directory: Path, slug: str, pem: str, today: datetime.date | None =
             file.write(pem if pem.endswith("\n") else pem + "\n")
         return path.resolve()
     raise FileExistsError(f"{directory}: too many saved keys for {slug}")
+
+
+def writable(directory: Path) -> bool:
+    """Whether a file can be created in ``directory`` (or in the nearest existing parent, which
+    :func:`save_key` would create it under)."""
+    current = directory.expanduser().absolute()
+    while not current.exists() and current != current.parent:
+        current = current.parent
+    return current.is_dir() and os.access(current, os.W_OK | os.X_OK)
 
 
 def finish_command(client_id: str, key_path: Path, arguments: Sequence[str]) -> str:
