@@ -573,3 +573,29 @@ def test_a_hostile_conversion_answer_changes_no_file_and_no_page(world: World, t
     assert saved.name.startswith("escaped.") and not (tmp_path / "escaped").exists()
     assert "\x1b" not in result.output and "\x07" not in result.output
     assert person.opened[1].startswith(world.web.root + "/apps/")
+
+
+def test_existing_app_not_yet_installed_is_installed_then_stored(
+    world: World, tmp_path: Path, app_key_pem: str
+) -> None:
+    """--existing does steps 3 to 5: the installation page for the owner, the wait, storing, the proof."""
+    my_org = world.emulator.add_account("my-org")
+    world.emulator.add_repository(my_org, "website")
+    world.web.admins["my-org"] = {"octocat"}
+    world.web.public_apps.add(4242)  # installable beyond its owner's account
+    key = tmp_path / "minter.pem"
+    key.write_text(app_key_pem)
+    person = Person(install=["website"])
+    arguments = ["--owner", "my-org", "--repositories", "website", "--permission", "contents=write"]
+    result = run_setup(
+        world,
+        [*arguments, "--store", "my-org/website", "--existing", "--app-id", "4242", "--private-key-file", str(key)],
+        environ=classic(world, "repo"),
+        person=person,
+    )
+    assert result.code == 0, result.output
+    assert person.opened == [f"{world.web.root}/apps/token-minter/installations/new/permissions?target_id={my_org.id}"]
+    assert world.web.variables[("/repos/my-org/website", "APP_CLIENT_ID")]["value"] == "Iv23liEmulatorMinter1"
+    (token,) = [t for t in world.emulator.tokens.values() if t.installation.account is my_org]
+    assert token.repositories == ["website"] and token.revoked
+    assert_nothing_secret(world, result.output)
