@@ -599,3 +599,14 @@ def test_existing_app_not_yet_installed_is_installed_then_stored(
     (token,) = [t for t in world.emulator.tokens.values() if t.installation.account is my_org]
     assert token.repositories == ["website"] and token.revoked
     assert_nothing_secret(world, result.output)
+
+
+def test_without_pynacl_nothing_is_created(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "nacl" else real(name, *a))
+    person = Person()
+    result = run_setup(world, [*BASIC, "--store", "octo-org/app"], environ=classic(world, "repo"), person=person)
+    assert_one_line_error(result, "PyNaCl, which seals the secrets, is not installed")
+    assert person.opened == [] and world.created == []

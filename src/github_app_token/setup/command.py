@@ -360,6 +360,10 @@ def _minutes(seconds: float) -> str:
 # --- the command -------------------------------------------------------------------------------
 def _steps(run: _Run, opts: options.Options, environ: Mapping[str, str], find_token: Callable[..., object]) -> None:
     endpoints = resolve(opts.github_url, opts.api_url)
+    import importlib.util
+
+    if importlib.util.find_spec("nacl") is None:  # the sealed boxes need it; without, no secret could be stored
+        raise InputError(messages.NO_PYNACL)
     if not opts.existing and not rescue.writable(Path(opts.key_dir)):
         raise InputError(messages.KEY_DIR_NOT_WRITABLE.format(path=opts.key_dir))
     run.step(1, messages.STEP_CHECK)

@@ -52,6 +52,10 @@ EXISTING_WITH_MANIFEST_OPTIONS = (
 ID_WITHOUT_EXISTING = "{flag} is for an app that exists: add --existing, or leave {flag} out to register a new app."
 BAD_APP_ID = "--app-id must be the app's numeric ID, not '{value}' (a client ID goes in --client-id)."
 BAD_CLIENT_ID = "--client-id must be the app's client ID (letters, digits, '.', '_', '-'), not '{value}'."
+NO_PYNACL = (
+    "PyNaCl, which seals the secrets, is not installed with this github-app-token: install it "
+    "(pip install pynacl), or run pipx run github-app-token setup ..., which brings it."
+)
 KEY_DIR_NOT_WRITABLE = (
     "--key-dir '{path}' is not writable, so a key could not be kept there if a step failed. Give a directory of "
     "yours, or leave --key-dir out (the current directory)."
