@@ -60,7 +60,14 @@ EXCLUDED = {
     "rlcompleter": "as _pyrepl",
     "pydoc": "interactive help (pdb, the console's help()); never called",
     "concurrent.futures.process": "ProcessPoolExecutor (with multiprocessing, ctypes, xml); owners use threads",
+    "github_app_token.setup": "the CLI's setup command, run where a person works; in the image the CLI says so",
+    "nacl": "PyNaCl, which only the setup command imports (and which requirements.txt does not install)",
 }
+
+
+def excluded(module: str) -> bool:
+    """Whether ``module`` (a dotted name) is one of :data:`EXCLUDED` or inside one."""
+    return any(module == name or module.startswith(name + ".") for name in EXCLUDED)
 
 
 def module_files() -> set[Path]:
@@ -86,7 +93,9 @@ def module_files() -> set[Path]:
                 tests = any(part in ("tests", "test") for part in inside) and not any(
                     name.startswith(f"{top}.{'.'.join(inside)}") for name in finder.modules
                 )
-                if path.is_file() and "__pycache__" not in path.parts and not tests:
+                # A subpackage in EXCLUDED stays out, though its package is taken whole.
+                left_out = excluded(".".join((top, *inside)))
+                if path.is_file() and "__pycache__" not in path.parts and not tests and not left_out:
                     files.add(path)
         else:
             files.add(origin_path)

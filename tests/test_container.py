@@ -262,6 +262,26 @@ def test_image_holds_only_what_the_action_executes(image: str) -> None:
     assert any(path.endswith("certifi/cacert.pem") for path in tree)
     assert not any(part in path.split("/") for path in tree for part in ("tests", "test", "docs", ".git"))
     assert tree["/tmp"].mode & 0o1777 == 0o1777
+    # The CLI's setup command, and PyNaCl, which only it uses, are not the action's.
+    assert "/action/src/github_app_token/cli/__init__.pyc" in tree
+    assert not any(path.startswith("/action/src/github_app_token/setup") for path in tree)
+    assert not any(path.startswith((site + "nacl", site + "pynacl", site + "PyNaCl")) for path in tree)
+
+
+def test_setup_in_the_image_says_where_to_run_it(image: str) -> None:
+    from github_app_token.cli.setup import NOT_IN_IMAGE
+
+    code = (
+        "import sys; sys.path.insert(0, '/action/src'); from github_app_token.cli import main; "
+        "raise SystemExit(main(['setup', '--owner', 'my-org', '--store', 'my-org/website']))"
+    )
+    done = subprocess.run(
+        ["docker", "run", "--rm", "--entrypoint", PYTHON, image, "-I", "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", f"error: {NOT_IN_IMAGE}\n")
 
 
 def test_image_says_what_is_inside_and_under_which_licences(image: str) -> None:

@@ -131,9 +131,7 @@ BAD_CA_BUNDLE = (
     "{inputs[ca-bundle]} starts like PEM text but holds no -----BEGIN CERTIFICATE----- block. Give the CA "
     "certificate(s) in PEM, or {inputs[ca-bundle-where]}."
 )
-CA_BUNDLE_NOT_FOUND = (
-    "{inputs[ca-bundle]} names '{value}', which is not a file. Give {inputs[ca-bundle-where]}."
-)
+CA_BUNDLE_NOT_FOUND = "{inputs[ca-bundle]} names '{value}', which is not a file. Give {inputs[ca-bundle-where]}."
 
 # --- App JWT signed elsewhere (app-jwt) ------------------------------------------------
 APP_JWT_HOW = (

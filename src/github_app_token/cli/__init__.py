@@ -1,7 +1,8 @@
 """``github-app-token``: the core (:mod:`github_app_token.core`) as a command-line tool.
 
 Subcommands, one module each: ``create`` (mint installation access tokens and hand them over),
-``revoke`` and ``installations``. Options mirror the action's inputs and go through the same
+``revoke``, ``installations`` and ``setup`` (register, install and store an app; left out of the
+action's image). Options mirror the action's inputs and go through the same
 parsing; every message names the option the user typed. Exit codes: 0 success, 2 bad input,
 3 GitHub refused, 4 GitHub unreachable, 128 + N when cancelled by signal N (130 for Ctrl-C), 1 for
 a bug (see :mod:`github_app_token.errors`). Ctrl-C and SIGTERM never leave a token valid that
@@ -22,7 +23,7 @@ from typing import TextIO
 from .. import __version__
 from ..cancel import SIGNALS, Cancellation
 from ..errors import ActionError
-from . import create, installations, revoke
+from . import create, installations, revoke, setup
 from .common import EPILOG, Context
 
 
@@ -35,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (create, revoke, installations):
+    for module in (create, revoke, installations, setup):
         module.add_parser(commands)
     return parser
 
@@ -68,7 +69,8 @@ def main(
         dict(os.environ if environ is None else environ), stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     )
     args = build_parser().parse_args(argv)
-    with signals_handled(ctx.cancellation):
+    handled = contextlib.nullcontext() if getattr(args, "own_signals", False) else signals_handled(ctx.cancellation)
+    with handled:
         try:
             code: int = args.run(args, ctx)
         except ActionError as error:
