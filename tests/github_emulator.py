@@ -51,6 +51,12 @@ MSG_EXP_PAST = (
 )
 MSG_EXP_FAR = "'Expiration time' claim ('exp') is too far in the future"
 MSG_BAD_CREDENTIALS = "Bad credentials"
+# An app JWT whose 'iss' names no app: a number that is no app's ID gets 404, anything else that is no
+# client ID gets the 401 about the claim (actions/create-github-app-token#386); an app whose every key
+# was deleted gets the last one (octokit/octokit.rb#1080).
+MSG_INTEGRATION_NOT_FOUND = "Integration not found"
+MSG_ISS = "'Issuer' claim ('iss') must be an Integer"
+MSG_NO_PUBLIC_KEY = "Integration must generate a public key"
 MSG_REPOS_NOT_ACCESSIBLE = (
     "There is at least one repository that does not exist or is not accessible to the parent installation."
 )
@@ -120,6 +126,7 @@ class App:
     owner: Account
     private_key: rsa.RSAPrivateKey = field(repr=False)
     permissions: dict[str, str] = field(default_factory=dict)
+    has_keys: bool = True  # False once every private key was deleted from the app's settings
 
 
 @dataclass
@@ -883,7 +890,8 @@ class _Handler(BaseHTTPRequestHandler):
                 exchange.status = -1
                 self._abort()
                 return
-            if lost is not None:
+            if lost is not None:  # a gateway's answer, not GitHub's: outside the API description
+                exchange.operation = None
                 reply = _Reply(lost.status, lost.body if lost.body is not None else {"message": "Bad Gateway"})
             self._send(exchange, reply)
         finally:
@@ -967,7 +975,15 @@ class _Handler(BaseHTTPRequestHandler):
         return self._token()
 
     def _app(self) -> App:
-        """Authenticate the request's app JWT as GitHub does; raise a 401 reply otherwise."""
+        """Authenticate the request's app JWT as GitHub does; raise its 401 (or 404) reply otherwise.
+
+        GitHub's texts (its docs and answers recorded in octokit, probot and actions issues): an
+        undecodable JWT, another algorithm or a signature of another key: "A JSON web token could not
+        be decoded"; an unknown ``iss``: :data:`MSG_INTEGRATION_NOT_FOUND` (a number, 404) or
+        :data:`MSG_ISS`; an app without keys: :data:`MSG_NO_PUBLIC_KEY`; ``iat`` not a whole number or
+        in the future: :data:`MSG_IAT`; ``exp`` not a number or past: :data:`MSG_EXP_PAST`; more than
+        600 s ahead: :data:`MSG_EXP_FAR`.
+        """
         em = self.emulator
         auth = self.headers.get("Authorization", "")
         scheme, _, token = auth.partition(" ")
@@ -980,8 +996,14 @@ class _Handler(BaseHTTPRequestHandler):
             raise _error(401, MSG_JWT_UNDECODABLE) from None
         issuer = str(claims.get("iss", ""))
         app = next((a for a in em.apps if issuer in (str(a.id), a.client_id)), None)
-        if app is None or header.get("alg") != "RS256":
+        if header.get("alg") != "RS256":
             raise _error(401, MSG_JWT_UNDECODABLE)
+        if app is None and issuer.isdigit():
+            raise _error(404, MSG_INTEGRATION_NOT_FOUND)
+        if app is None:
+            raise _error(401, MSG_ISS)
+        if not app.has_keys:
+            raise _error(401, MSG_NO_PUBLIC_KEY)
         try:
             jwt.decode(
                 token,

@@ -111,6 +111,7 @@ NOT_ERRORS = {
     "POST_EXPIRED_OR_REVOKED",
     "CANCELLED_NONE",  # the sentences the cancellation message ends with
     "CANCELLED_REVOKED",
+    "RESENT",  # a debug line (docs/reliability.md and SECURITY.md explain it)
     "DISCARDED",  # info lines, after an error that has its own entry
     "DISCARD_FAILED",
 }

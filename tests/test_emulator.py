@@ -13,6 +13,8 @@ from tests.github_emulator import (
     MSG_EXP_FAR,
     MSG_EXP_PAST,
     MSG_IAT,
+    MSG_INTEGRATION_NOT_FOUND,
+    MSG_ISS,
     MSG_JWT_UNDECODABLE,
     App,
     Exchange,
@@ -59,7 +61,8 @@ def test_valid_jwt_with_client_id_or_app_id(emulator: GitHubEmulator, app: App) 
         ({"iat": time.time() + 120}, MSG_IAT),
         ({"exp": time.time() - 1}, MSG_EXP_PAST),
         ({"exp": time.time() + 700}, MSG_EXP_FAR),
-        ({"iss": "Iv23liSomeOtherApp"}, MSG_JWT_UNDECODABLE),
+        ({"iss": "Iv23liSomeOtherApp"}, MSG_ISS),
+        ({"iss": "31337"}, MSG_INTEGRATION_NOT_FOUND),
         ({"key": "other"}, MSG_JWT_UNDECODABLE),
     ],
 )
@@ -68,7 +71,7 @@ def test_bad_jwts_get_githubs_401(emulator: GitHubEmulator, app: App, claims: di
     if kwargs.pop("key", None):
         kwargs["key"] = generate_private_key()
     response = call(emulator, "GET", "/app", app_jwt(app, **kwargs))  # type: ignore[arg-type]
-    assert response.status_code == 401
+    assert response.status_code == (404 if message == MSG_INTEGRATION_NOT_FOUND else 401)
     assert response.json()["message"] == message
     assert "Date" in response.headers
 

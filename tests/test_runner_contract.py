@@ -403,9 +403,19 @@ def test_wrong_private_key_is_401_naming_the_id(run_job: RunJob, emulator: GitHu
     assert len(emulator.exchanges) == 1
 
 
-def test_unknown_app_id_is_401_naming_the_id(run_job: RunJob, emulator: GitHubEmulator) -> None:
+def test_unknown_app_id_names_the_id(run_job: RunJob, emulator: GitHubEmulator) -> None:
+    """GitHub answers an app ID it does not know with 404 Integration not found: about the ID, not a
+    missing installation, and not the key."""
     run = run_job({"client-id": "", "app-id": "31337"})
-    assert_failed_cleanly(run.main, "HTTP 401", "'app-id' (31337)")
+    error = assert_failed_cleanly(run.main, "GitHub knows no GitHub App whose ID is 31337 from 'app-id'", "HTTP 404")
+    assert "installed" not in error and "key" not in error
+    assert len(emulator.exchanges) == 1  # no installations listing: it would be refused the same way
+
+
+def test_unknown_client_id_names_the_id(run_job: RunJob, emulator: GitHubEmulator) -> None:
+    run = run_job({"client-id": "Iv23liNoSuchApp"})
+    error = assert_failed_cleanly(run.main, "GitHub knows no GitHub App whose ID is Iv23liNoSuchApp from 'client-id'")
+    assert "'Issuer' claim ('iss') must be an Integer" in error
 
 
 def test_repository_without_installation_links_the_install_page(run_job: RunJob, emulator: GitHubEmulator) -> None:

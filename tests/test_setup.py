@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -469,7 +470,8 @@ def test_key_saved_to_a_new_file_only_the_user_can_read(tmp_path: Path) -> None:
 
 
 def test_the_help_names_every_option() -> None:
-    done = subprocess.run(["github-app-token", "setup", "--help"], capture_output=True, text=True, check=False)
+    command = str(Path(sys.executable).parent / "github-app-token")
+    done = subprocess.run([command, "setup", "--help"], capture_output=True, text=True, check=False)
     assert done.returncode == 0
     for option in (
         "--owner",

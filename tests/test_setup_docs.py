@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,7 +65,7 @@ def test_the_repository_dispatch_recipe_runs_against_the_emulator(
     emulator.add_repository(my_org, "other")
     emulator.install(app, my_org, None, {"contents": "write", "metadata": "read"})
     env = {
-        "PATH": os.environ.get("PATH", ""),
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
         "HOME": str(tmp_path),
         "GITHUB_API_URL": emulator.url,
         "GITHUB_APP_PRIVATE_KEY": app_key_pem,

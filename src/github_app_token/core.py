@@ -285,7 +285,7 @@ def explain_create_failure(
         messages.CREATE_REFUSED.format(
             status=error.status,
             github_message=error.github_message,
-            repositories=report.describe(asked, everything),
+            repositories=report.capped(asked, everything),
             permissions=report.describe(scope.permissions, everything),
             owner=scope.target.owner,
         )

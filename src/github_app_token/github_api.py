@@ -42,6 +42,12 @@ API_VERSION = "2022-11-28"
 USER_AGENT = f"github-app-token/{__version__}"
 #: (connect, read) timeouts in seconds for every request.
 TIMEOUT = (5.0, 10.0)
+#: Read timeout of the token request: a slow answer is waited for rather than the request sent again
+#: (a resend after GitHub created a token whose answer was slow would leave that token with nobody).
+CREATE_READ_TIMEOUT = 30.0
+#: Answers after which a request may have been carried out although its answer was lost: a 5xx from
+#: a gateway (502, 504) or from GitHub, a reset or timeout once the request was sent.
+AMBIGUOUS_STATUSES = frozenset({500, 502, 503, 504})
 #: Start of the 401 messages GitHub sends when the app JWT's times are off.
 CLOCK_MESSAGES = (
     "'Issued at' claim ('iat') must be",
@@ -138,6 +144,25 @@ def rate_limit_note(status: int, headers: Mapping[str, str]) -> str:
     return ", ".join(parts)
 
 
+def resends(response: requests.Response) -> list[str]:
+    """Why the request behind ``response`` was sent again after it may have been carried out: one
+    reason per ambiguous attempt (a 5xx, a reset or timeout after sending), from urllib3's history."""
+    retries = getattr(response.raw, "retries", None)
+    found = []
+    for attempt in getattr(retries, "history", ()) or ():
+        if attempt.status in AMBIGUOUS_STATUSES:
+            found.append(f"HTTP {attempt.status}")
+        elif (
+            attempt.status is None
+            and attempt.error is not None
+            and not isinstance(
+                attempt.error, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError)
+            )
+        ):
+            found.append("the connection was lost before the answer")
+    return found
+
+
 def unreadable(method: str, path: str, status: int, reason: str) -> GitHubAPIError:
     """The error for a response with a success status whose body is not what GitHub sends."""
     return GitHubAPIError(
@@ -222,33 +247,42 @@ class GitHubAPI:
 
     # -- transport ------------------------------------------------------------------
     def _send(
-        self, method: str, path: str, authorization: str, body: Any = None, *, essential: bool = False
+        self,
+        method: str,
+        path: str,
+        authorization: str,
+        body: Any = None,
+        *,
+        essential: bool = False,
+        read_timeout: float | None = None,
     ) -> requests.Response:
-        """One request (with the retry policy). Unless ``essential`` (a revocation), none starts once cancelled."""
+        """One request (with the retry policy). Unless ``essential`` (a revocation), none starts once
+        cancelled. ``read_timeout`` (seconds) replaces the usual one."""
         if self.cancellation is not None and not essential:
             self.cancellation.check()
         started = time.perf_counter()
+        timeout = (self.timeout[0], read_timeout or self.timeout[1])
         try:
             response = self.session.request(
                 method,
                 self.base_url + path,
                 headers={"Authorization": authorization},
                 json=body,
-                timeout=self.timeout,
+                timeout=timeout,
                 verify=self.verify,
                 proxies=self.proxies,
             )
         except requests.exceptions.SSLError:
             reason = (
                 "the TLS certificate could not be verified; for a private CA, give its bundle in "
-                "'ca-bundle' or SSL_CERT_FILE"
+                f"{self.names['ca-bundle']} or SSL_CERT_FILE"
             )
         except requests.exceptions.ProxyError:
             reason = "the proxy refused or failed the connection (check HTTPS_PROXY / NO_PROXY)"
         except requests.exceptions.ConnectTimeout:
             reason = f"no connection within {self.timeout[0]:g} seconds"
         except requests.exceptions.ReadTimeout:
-            reason = f"no answer within {self.timeout[1]:g} seconds"
+            reason = f"no answer within {timeout[1]:g} seconds"
         except requests.exceptions.RetryError:
             reason = "it kept failing after several attempts"
         except requests.exceptions.ConnectionError as error:
@@ -260,6 +294,8 @@ class GitHubAPI:
             if self._debug is not None:
                 elapsed = (time.perf_counter() - started) * 1000
                 self._debug(f"{method} {path} -> HTTP {response.status_code} ({elapsed:.0f} ms)")
+                for why in resends(response) if method == "POST" else ():  # GETs and revokes may repeat
+                    self._debug(messages.RESENT.format(method=method, path=path, why=why))
             return response
         raise NetworkError(messages.NETWORK_ERROR.format(url=self.base_url, reason=reason, inputs=self.names))
 
@@ -315,19 +351,21 @@ class GitHubAPI:
             self._mask(token)
         return f"Bearer {token}"
 
-    def _app_request(self, method: str, path: str, auth: Signer, expected: int, body: Any = None) -> dict[str, Any]:
+    def _app_request(
+        self, method: str, path: str, auth: Signer, expected: int, body: Any = None, read_timeout: float | None = None
+    ) -> dict[str, Any]:
         """Send a request authenticated by an app JWT; correct the clock once on a time 401.
 
         The correction signs a new JWT on GitHub's clock (``Date`` header); a signer that
         cannot sign again (an app JWT signed elsewhere) gets the 401 as it is.
         """
-        response = self._send(method, path, self._bearer(auth), body)
+        response = self._send(method, path, self._bearer(auth), body, read_timeout=read_timeout)
         if response.status_code == 401 and auth.can_resign:
             github_message, _ = _github_message(response)
             offset = clock_offset(response.headers.get("Date", ""))
             if github_message.startswith(CLOCK_MESSAGES) and offset is not None:
                 auth.clock_offset = offset  # sign on GitHub's clock from now on
-                response = self._send(method, path, self._bearer(auth), body)
+                response = self._send(method, path, self._bearer(auth), body, read_timeout=read_timeout)
         if response.status_code != expected:
             raise self._error(response, method, path)
         return self._json(response, method, path)
@@ -344,7 +382,9 @@ class GitHubAPI:
         pages = 0
         while url and (max_pages is None or pages < max_pages):
             pages += 1
-            path = url[len(self.base_url) :] if url.startswith(self.base_url) else url
+            path = self.path_of(url)
+            if path is None:  # a next page elsewhere: the app JWT goes to GitHub only
+                raise unreadable("GET", "/app/installations", 200, "its next page is on another server")
             response = self._send("GET", path, self._bearer(auth))
             if response.status_code != 200:
                 raise self._error(response, "GET", "/app/installations")
@@ -365,6 +405,22 @@ class GitHubAPI:
                 )
             url = response.links.get("next", {}).get("url")
         return found
+
+    def path_of(self, url: str) -> str | None:
+        """The path (and query) of ``url`` under the API's base URL, or None when ``url`` is elsewhere:
+        another scheme, host or port, or outside the base path (``/api/v3``). Used for the ``Link``
+        header's next page, which carries the app JWT if followed."""
+        base, other = urllib.parse.urlsplit(self.base_url), urllib.parse.urlsplit(url)
+        try:
+            same_origin = (base.scheme, base.hostname, base.port) == (other.scheme, other.hostname, other.port)
+        except ValueError:  # a port that is no number
+            return None
+        prefix = base.path.rstrip("/")
+        if not same_origin or other.username or other.password or not other.path.startswith(prefix + "/"):
+            return None
+        if any(segment in (".", "..") for segment in other.path.split("/")):
+            return None  # /api/v3/../elsewhere would leave the base path once resolved
+        return other.path[len(prefix) :] + (f"?{other.query}" if other.query else "")
 
     def get_installation(self, target: InstallationTarget, auth: Signer) -> Installation:
         """Find the app's installation for a repository or an account.
@@ -404,10 +460,13 @@ class GitHubAPI:
         """``POST /app/installations/{installation_id}/access_tokens``.
 
         ``body`` may hold ``repositories`` (names) and ``permissions`` ({name: level}).
-        Returns the token; GitHub sets it to expire one hour after creation.
+        Returns the token; GitHub sets it to expire one hour after creation. Its answer is waited for
+        up to :data:`CREATE_READ_TIMEOUT` seconds rather than the request sent again; a resend after
+        an answer that may have been lost (a 5xx, a reset) is logged in the debug log (see
+        docs/reliability.md: a token GitHub created then is held by nobody and expires within the hour).
         """
         path = f"/app/installations/{installation_id}/access_tokens"
-        data = self._app_request("POST", path, auth, 201, body or None)
+        data = self._app_request("POST", path, auth, 201, body or None, read_timeout=CREATE_READ_TIMEOUT)
         token, expires_at = data.get("token"), data.get("expires_at")
         if not isinstance(token, str) or not token or not isinstance(expires_at, str):
             raise unreadable("POST", path, 201, "no token in it")

@@ -265,6 +265,10 @@ CREATE_REFUSED = (
     "at that level (app settings > Permissions, then accept the new permissions on the "
     "installation)."
 )
+RESENT = (
+    "{method} {path} was sent again after {why}: had GitHub carried out the lost attempt, a token it "
+    "created then was never received, is held by nobody, and expires within the hour."
+)
 GITHUB_ERROR = "GitHub answered {method} {path} with HTTP {status}: {github_message}."
 RATE_LIMITED = (
     "GitHub's rate limit stopped {method} {path} (HTTP {status}: {github_message}), longer than this "

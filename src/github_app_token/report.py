@@ -47,14 +47,18 @@ def describe(values: object, empty: str) -> str:
     return empty
 
 
+def capped(names: list[str] | tuple[str, ...], empty: str) -> str:
+    """Names for people: at most :data:`SHOWN_REPOSITORIES` of them, then a count (``empty`` for none)."""
+    shown = describe(list(names[:SHOWN_REPOSITORIES]), empty)
+    hidden = len(names) - SHOWN_REPOSITORIES
+    return f"{shown} and {hidden} more ({len(names)} in all)" if hidden > 0 else shown
+
+
 def repositories_text(token: InstallationToken) -> str:
     """The token's repositories for people: at most :data:`SHOWN_REPOSITORIES` names, then a count."""
     if token.repositories is None or token.repository_selection != "selected":
         return "all repositories of the installation"
-    names = token.repositories
-    shown = describe(names[:SHOWN_REPOSITORIES], "none")
-    hidden = len(names) - SHOWN_REPOSITORIES
-    return f"{shown} and {hidden} more ({len(names)} in all)" if hidden > 0 else shown
+    return capped(token.repositories, "none")
 
 
 def summary_line(minted: Minted) -> str:
