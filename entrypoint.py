@@ -1,8 +1,9 @@
 #!/usr/local/bin/python3 -I
 """Container entrypoint: run the main step, or the post step when invoked as ``post``.
 
-The image runs this file as ``/action/entrypoint.py`` for the main step, and through
-the link ``/action/post`` (action.yml's ``post-entrypoint``) for the post step.
+The image runs this file as ``/action/entrypoint.py`` for the main step, through the link
+``/action/post`` (action.yml's ``post-entrypoint``) for the post step, and through the link
+``/action/broker`` for the token broker of ``lifetime: job``.
 
 Each step is a short-lived process, so two start-up costs are skipped: the cyclic
 garbage collector (reference counting still frees memory) and the interpreter's
@@ -22,8 +23,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "sr
 def main() -> int:
     from github_app_token.cancel import Cancellation
 
+    stage = os.path.basename(sys.argv[0])
+    if stage.startswith("broker"):  # /action/broker: the token broker of lifetime: job
+        from github_app_token.broker.server import run as broker
+
+        return broker()
     cancellation = Cancellation().install()  # SIGINT/SIGTERM: finish cleanly, revoke, say so
-    if os.path.basename(sys.argv[0]).startswith("post"):
+    if stage.startswith("post"):
         from github_app_token.post import run
     else:
         from github_app_token.main import run

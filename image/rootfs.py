@@ -17,8 +17,8 @@ interpreter, after the hash-pinned requirements are installed. It writes into OU
 - the extension modules among them, and every shared library they and the interpreter load (as
   ``ldd`` resolves them, with the dynamic loader), at the paths where they are now;
 - the dynamic loader's cache for them (``ldconfig -r``; libpython is found through it), certifi's
-  CA bundle (inside its package), an empty ``/tmp`` (mode 1777), and ``/action/post``, a link to
-  the entrypoint for the post step;
+  CA bundle (inside its package), an empty ``/tmp`` (mode 1777), and ``/action/post`` and
+  ``/action/broker``, links to the entrypoint for the post step and the token broker;
 - what says what all this is (:func:`metadata_files`, :func:`debian_packages`): the Python
   distributions' ``.dist-info`` with their licences, and the Debian packages' copyright files and
   dpkg status entries, so that image scanners and SBOM generators see every component.
@@ -42,7 +42,7 @@ from pathlib import Path
 ACTION = Path("/action")
 ENTRYPOINT = ACTION / "entrypoint.py"
 # The action's own modules, and the command-line tool (its imports are a superset of no stage).
-ROOTS = ("github_app_token.main", "github_app_token.post", "github_app_token.cli")
+ROOTS = ("github_app_token.main", "github_app_token.post", "github_app_token.cli", "github_app_token.broker.server")
 # Imported at run time without an import statement modulefinder can see: the encodings are looked
 # up by name (codecs.lookup), and cryptography's Rust extension imports _cffi_backend itself.
 ALWAYS = ("encodings", "site", "_sitebuiltins", "_cffi_backend")
@@ -212,6 +212,7 @@ def main(argv: list[str]) -> int:
     (root / "etc" / "ld.so.conf").write_text("".join(sorted({f"{lib.parent}\n" for lib in libraries})))
     subprocess.run(["ldconfig", "-r", str(root)], check=True)
     (root / "action" / "post").symlink_to("entrypoint.py")
+    (root / "action" / "broker").symlink_to("entrypoint.py")
     (root / "tmp").mkdir(mode=0o1777, exist_ok=True)
     (root / "tmp").chmod(0o1777)
     return smoke_test(root)
@@ -222,6 +223,8 @@ SMOKE = """
 import sys
 sys.path.insert(0, "/action/src")
 import github_app_token.main, github_app_token.post, github_app_token.cli
+import github_app_token.broker.server, github_app_token.broker.launch, github_app_token.broker.stop
+import docker, docker.types
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives import serialization
 from github_app_token.app_jwt import AppAuth

@@ -212,6 +212,7 @@ class Job:
         argv = ["docker", "run", "--rm", "--network", "host", "--workdir", "/github/workspace"]
         for sub, mount in self.MOUNTS.items():
             argv += ["-v", f"{self.root / sub}:{mount}"]
+        argv += ["-v", f"{docker_socket()}:/var/run/docker.sock"]  # as the runner mounts it
         for name in env:
             argv += ["-e", name]  # the value comes from the docker client's environment
         if stage == "post":
@@ -300,6 +301,12 @@ class RunningStep:
             read("GITHUB_STEP_SUMMARY"),
             seconds,
         )
+
+
+def docker_socket() -> str:
+    """The host's Docker socket (``DOCKER_HOST`` when it names a Unix socket), as the runner mounts it."""
+    host = os.environ.get("DOCKER_HOST", "")
+    return host.removeprefix("unix://") if host.startswith("unix://") else "/var/run/docker.sock"
 
 
 def key_fragments(private_key_pem: str) -> list[str]:

@@ -89,19 +89,26 @@ def signer_for(app_jwt: str, issuer: str, private_key: str, names: Names = ACTIO
     return AppAuth(issuer, load_private_key(private_key, names))
 
 
-def request_for(inputs: MainInputs, server: str) -> MintRequest:
-    """What the parsed inputs ask to mint; ``server`` is ``GITHUB_SERVER_URL`` ("" to derive it).
+def request_for(inputs: MainInputs, server: str, runner_api_url: str = "") -> MintRequest:
+    """What the parsed inputs ask to mint; ``server`` is ``GITHUB_SERVER_URL`` ("" to derive it) and
+    ``runner_api_url`` ``GITHUB_API_URL``, the instance the workflow runs on.
 
     Reads and checks the credentials now (:func:`signer_for`): raises InputError before any request.
     """
-    web = server_url(server, inputs.api_url)
+    web = server_url(server, inputs.api_url, runner_api_url)
     signer = signer_for(inputs.app_jwt, inputs.issuer, inputs.private_key, inputs.names)
     return MintRequest(signer, inputs.issuer_input, inputs.scopes, web, inputs.installation_id, inputs.names)
 
 
-def server_url(server: str, api_url: str) -> str:
-    """The web URL of the GitHub instance: ``server`` (``GITHUB_SERVER_URL``), else derived from the API URL."""
-    if server.strip():
+def server_url(server: str, api_url: str, runner_api_url: str = "") -> str:
+    """The web URL of the GitHub instance whose API is ``api_url`` (for install links and git).
+
+    ``server`` (``GITHUB_SERVER_URL``) when the API is the runner's own (``runner_api_url``,
+    ``GITHUB_API_URL``; or when that is not known); otherwise derived from the API URL, as GitHub
+    lays them out: ``https://api.HOST`` and ``https://HOST/api/v3`` both serve ``https://HOST``.
+    """
+    same_instance = not runner_api_url or runner_api_url.strip().rstrip("/") == api_url.rstrip("/")
+    if server.strip() and same_instance:
         return server.strip().rstrip("/")
     parts = urllib.parse.urlsplit(api_url)
     return f"{parts.scheme}://{parts.netloc.removeprefix('api.')}"

@@ -412,6 +412,9 @@ class MainInputs(NamedTuple):
     bot_identity: bool = False
     app_jwt: str = ""
     names: Names = ACTION_NAMES
+    lifetime: str = "hour"
+    lifetime_fallback: str = "hour"
+    lifetime_limit_minutes: int = 360
 
     def __repr__(self) -> str:  # never show the private key or the app JWT
         return f"MainInputs(issuer={self.issuer!r}, scopes={self.scopes!r}, api_url={self.api_url!r})"
@@ -443,6 +446,11 @@ def parse_main_inputs(env: Mapping[str, str], names: Names = ACTION_NAMES) -> Ma
     skip_token_revoke = parse_bool(env, "skip-token-revoke")
     bot_identity = parse_bool(env, "bot-identity")
     parse_bool(env, "skip-without-credentials")
+    lifetime = parse_choice(env, "lifetime", ("hour", "job"))
+    lifetime_fallback = parse_choice(env, "lifetime-fallback", ("hour", "fail"))
+    lifetime_limit = parse_limit(env)
+    if lifetime == "job" and skip_token_revoke:
+        raise InputError(messages.LIFETIME_WITHOUT_REVOKE)
     app_jwt = get_input(env, "app-jwt")
     private_key = env.get(input_variable("private-key"), "")
     reason = missing_credentials_reason(env) if names.is_action else ""
@@ -473,7 +481,34 @@ def parse_main_inputs(env: Mapping[str, str], names: Names = ACTION_NAMES) -> Ma
         bot_identity=bot_identity,
         app_jwt=app_jwt,
         names=names,
+        lifetime=lifetime,
+        lifetime_fallback=lifetime_fallback,
+        lifetime_limit_minutes=lifetime_limit,
     )
+
+
+#: The longest a broker may run: a self-hosted runner's job limit (5 days).
+MAX_LIFETIME_MINUTES = 7200
+
+
+def parse_choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    """Input ``name`` as one of ``allowed`` (any case); the first when empty. Raises InputError."""
+    value = get_input(env, name)
+    if not value:
+        return allowed[0]
+    if value.lower() not in allowed:
+        raise InputError(messages.BAD_CHOICE.format(name=name, allowed=", ".join(allowed), value=shown(value, 30)))
+    return value.lower()
+
+
+def parse_limit(env: Mapping[str, str]) -> int:
+    """``lifetime-limit-minutes``: 1 to :data:`MAX_LIFETIME_MINUTES` (360 when empty). Raises InputError."""
+    value = get_input(env, "lifetime-limit-minutes")
+    if not value:
+        return 360
+    if not re.fullmatch(r"[0-9]{1,6}", value) or not 1 <= int(value) <= MAX_LIFETIME_MINUTES:
+        raise InputError(messages.BAD_LIMIT.format(limit=MAX_LIFETIME_MINUTES, value=shown(value, 30)))
+    return int(value)
 
 
 FORK_EVENTS = frozenset({"pull_request", "pull_request_review", "pull_request_review_comment"})

@@ -19,8 +19,10 @@ from .inputs import get_input, parse_bool, parse_main_inputs
 from .names import ACTION_NAMES, Names
 
 if TYPE_CHECKING:
+    from .broker.launch import Broker
     from .core import Minted
     from .github_api import GitHubAPI
+    from .inputs import MainInputs
 
 
 def bot_identity(
@@ -58,12 +60,20 @@ def run(
         log.add_mask(app_jwt)  # our first line; the runner's step header printed the inputs before we ran
     api: GitHubAPI | None = None
     minted: list[Minted] = []
+    broker: Broker | None = None  # with lifetime: job, once started
     handed_over = False  # True once the post step (or the user) is responsible for the tokens
 
     def revoke_unhanded() -> tuple[int, int]:
-        """Revoke the tokens nobody else can use or revoke: ``(created, left valid)``."""
+        """Revoke the tokens nobody else can use or revoke: ``(created, left valid)``; a broker
+        started for them is stopped, and it revokes them (with any it minted)."""
         if api is None or not minted or handed_over:
             return 0, 0
+        if broker is not None:
+            from .broker.stop import stop
+
+            stopped = stop(broker.directory, broker.container)
+            if stopped.left_valid is not None:
+                return len(minted), stopped.left_valid
         from .core import revoke
 
         return len(minted), sum(problem is not None for problem in revoke(api, [m.token.token for m in minted]))
@@ -74,11 +84,14 @@ def run(
             log.warning(messages.UNDECLARED_INPUTS.format(names=", ".join(f"'{name}'" for name in ignored)))
         inputs = parse_main_inputs(env, names)
         runner.require_file_commands(env, "GITHUB_OUTPUT", *(() if inputs.skip_token_revoke else ("GITHUB_STATE",)))
+        job_long = inputs.lifetime == "job" and job_lifetime_possible(env, inputs, log)
+        if job_long:
+            runner.require_file_commands(env, "GITHUB_ENV")
 
         from .core import clock_note, mint, request_for
         from .github_api import GitHubAPI
 
-        request = request_for(inputs, env.get("GITHUB_SERVER_URL", ""))
+        request = request_for(inputs, env.get("GITHUB_SERVER_URL", ""), env.get("GITHUB_API_URL", ""))
         api = GitHubAPI(
             inputs.api_url,
             log=log.info,
@@ -94,9 +107,26 @@ def run(
             log.warning(note)
         bot = bot_identity(api, minted[0], inputs.bot_identity, log, names)
         cancellation.check()
-        runner.set_outputs(env, report.outputs(minted, bot))
+        if job_long:
+            from .broker import launch
+
+            broker = launch.begin(
+                env,
+                request,
+                minted,
+                api,
+                inputs.private_key,
+                inputs.lifetime_limit_minutes,
+                inputs.lifetime_fallback,
+                log.warning,
+            )
+        cancellation.check()
+        runner.set_outputs(env, report.outputs(minted, bot, broker.command if broker else ""))
         if not inputs.skip_token_revoke:
-            runner.save_state(env, report.state(minted, api.server_offset))
+            runner.save_state(env, report.state(minted, api.server_offset, broker))
+        if broker is not None:
+            runner.set_env(env, launch.environment(broker, env, request.server_url))
+            log.info(launch.describe(broker))
         handed_over = True
         for item in minted:
             log.info(report.summary_line(item))
@@ -130,6 +160,14 @@ def run(
     with contextlib.suppress(ActionError):
         runner.append_summary(env, report.failure_summary(message))
     return 1 if names.is_action else code
+
+
+def job_lifetime_possible(env: Mapping[str, str], inputs: MainInputs, log: runner.Log) -> bool:
+    """``lifetime: job``: whether a broker can run here, checked before any request (a warning, or
+    with ``lifetime-fallback: fail`` an error, when it cannot)."""
+    from .broker import launch
+
+    return launch.possible(env, inputs.app_jwt, inputs.lifetime_fallback, log.warning)
 
 
 def skip_without_credentials(env: Mapping[str, str]) -> bool:

@@ -55,6 +55,33 @@ PERMISSION_TYPO = (
     "get every permission of the installation. Did you mean {fix}? Stopped before any request."
 )
 UNDECLARED_INPUTS = "This action has no input {names}, so it was ignored; the inputs are listed in the README."
+BAD_CHOICE = "'{name}' must be one of: {allowed}; it is '{value}'."
+BAD_LIMIT = "'lifetime-limit-minutes' must be a whole number of minutes from 1 to {limit}, but it is '{value}'."
+LIFETIME_WITHOUT_REVOKE = (
+    "'lifetime: job' and 'skip-token-revoke: true' contradict each other: the broker's tokens are revoked "
+    "when the job ends, that is what it is for. Remove one of them."
+)
+LIFETIME_UNAVAILABLE = (
+    "'lifetime: job' cannot work here: {reason}. The token lives one hour, as with 'lifetime: hour'; set "
+    "'lifetime-fallback: fail' to fail instead."
+)
+LIFETIME_REQUIRED = (
+    "'lifetime: job' cannot work here: {reason}; 'lifetime-fallback: fail' asks to fail rather than go on "
+    "with a token that expires in an hour. Run the job on a Linux runner whose Docker socket the action "
+    "can reach, with 'private-key' (not 'app-jwt'), or set 'lifetime-fallback: hour'."
+)
+BROKER_STOPPED = "The token broker revoked {revoked} token(s) and stopped."
+BROKER_NOT_STOPPED = (
+    "The token broker could not be asked to stop ({problem}); the tokens the main step saved are revoked "
+    "here. Tokens it minted later expire within the hour; it stops by itself when the job's temp "
+    "directory is removed."
+)
+BROKER_LEFT_VALID = (
+    "The token broker revoked {revoked} token(s), but {left} could not be revoked; they expire within the hour."
+)
+BROKER_STILL_RUNNING = (
+    "The token broker's container {container} could not be removed; stop it with docker rm -f {container}."
+)
 BAD_BOOLEAN = "'{name}' must be true or false (any case), but it is '{value}'."
 BAD_API_URL = (
     "{inputs[github-api-url]} is not usable ({why}): '{value}'. Use the REST API URL, e.g. "

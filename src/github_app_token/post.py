@@ -76,6 +76,8 @@ def run(env: Mapping[str, str], log: runner.Log | None = None, cancellation: Can
     saved = saved_tokens(env)
     expires_at = saved[0][1] if saved else "an unknown time"  # the first token's, for messages
     try:
+        if stop_broker(env, log):
+            return 0  # the broker revoked every token, the saved ones included
         if parse_bool(env, "skip-token-revoke"):
             log.info(messages.POST_SKIPPED.format(expires_at=expires_at))
             return 0
@@ -102,6 +104,32 @@ def run(env: Mapping[str, str], log: runner.Log | None = None, cancellation: Can
         reason = f"unexpected {type(error).__name__}"
         log.warning(messages.POST_REVOKE_FAILED.format(reason=reason, expires_at=expires_at))
     return 0
+
+
+def stop_broker(env: Mapping[str, str], log: runner.Log) -> bool:
+    """With ``lifetime: job``: have the broker revoke every token it minted and stop; True when it
+    did so for all of them (nothing is left for this step to revoke)."""
+    saved = runner.get_state(env, "broker")
+    if not saved:
+        return False
+    try:
+        broker = json.loads(saved)
+        directory, container = str(broker["directory"]), str(broker["container"])
+    except (ValueError, KeyError, TypeError):
+        return False
+    from .broker.stop import stop
+
+    stopped = stop(directory, container)
+    if not stopped.gone:
+        log.warning(messages.BROKER_STILL_RUNNING.format(container=container[:12]))
+    if stopped.revoked is None:
+        log.warning(messages.BROKER_NOT_STOPPED.format(problem=stopped.problem))
+        return False
+    if stopped.left_valid:
+        log.warning(messages.BROKER_LEFT_VALID.format(revoked=stopped.revoked, left=stopped.left_valid))
+        return False
+    log.info(messages.BROKER_STOPPED.format(revoked=stopped.revoked))
+    return True
 
 
 def revoke_one(api: GitHubAPI, token: str, expires_at: str, log: runner.Log, *, several: bool) -> None:

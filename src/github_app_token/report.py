@@ -10,6 +10,7 @@ import json
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    from .broker.launch import Broker
     from .core import Minted
     from .github_api import InstallationToken
 
@@ -87,8 +88,9 @@ def installation_details(minted: Minted) -> dict[str, object]:
     }
 
 
-def outputs(minted: list[Minted], bot: BotIdentity) -> dict[str, str]:
-    """Every step output, by name (see action.yml): the first owner's, then ``tokens`` and ``installations``."""
+def outputs(minted: list[Minted], bot: BotIdentity, token_command: str = "") -> dict[str, str]:
+    """Every step output, by name (see action.yml): the first owner's, then ``tokens`` and ``installations``;
+    ``token-command`` only with ``lifetime: job``."""
     first = minted[0]
     return {
         "token": first.token.token,
@@ -102,11 +104,13 @@ def outputs(minted: list[Minted], bot: BotIdentity) -> dict[str, str]:
         "bot-email": bot.email,
         "tokens": _compact({item.owner: item.token.token for item in minted}),
         "installations": _compact({item.owner: installation_details(item) for item in minted}),
+        **({"token-command": token_command} if token_command else {}),
     }
 
 
-def state(minted: list[Minted], clock_offset: float) -> dict[str, str]:
-    """What the post step needs: the first token as before, and ``tokens`` when there are several.
+def state(minted: list[Minted], clock_offset: float, broker: Broker | None = None) -> dict[str, str]:
+    """What the post step needs: the first token as before, and ``tokens`` when there are several;
+    ``broker`` (its container and directory) with ``lifetime: job``.
 
     ``clock-offset`` (GitHub's clock minus ours, seconds) lets post judge expiry on GitHub's time.
     """
@@ -114,6 +118,8 @@ def state(minted: list[Minted], clock_offset: float) -> dict[str, str]:
     saved = {"token": first.token.token, "expires-at": first.token.expires_at, "clock-offset": str(round(clock_offset))}
     if len(minted) > 1:
         saved["tokens"] = _compact([{"token": m.token.token, "expires-at": m.token.expires_at} for m in minted])
+    if broker is not None:
+        saved["broker"] = _compact({"container": broker.container, "directory": broker.directory})
     return saved
 
 

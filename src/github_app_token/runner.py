@@ -113,7 +113,12 @@ def _heredoc(name: str, value: str) -> str:
 
 
 #: What each file command carries, for messages.
-_WHAT = {"GITHUB_OUTPUT": "outputs", "GITHUB_STATE": "state", "GITHUB_STEP_SUMMARY": "step summary"}
+_WHAT = {
+    "GITHUB_OUTPUT": "outputs",
+    "GITHUB_STATE": "state",
+    "GITHUB_STEP_SUMMARY": "step summary",
+    "GITHUB_ENV": "environment for later steps",
+}
 
 
 def _file(env: Mapping[str, str], variable: str) -> str:
@@ -148,6 +153,11 @@ def set_outputs(env: Mapping[str, str], outputs: Mapping[str, str]) -> None:
 def save_state(env: Mapping[str, str], state: Mapping[str, str]) -> None:
     """Append values to ``$GITHUB_STATE``; the post step reads them as ``STATE_<name>``."""
     _append(env, "GITHUB_STATE", "".join(_heredoc(k, v) for k, v in state.items()))
+
+
+def set_env(env: Mapping[str, str], values: Mapping[str, str]) -> None:
+    """Append variables for the job's later steps to ``$GITHUB_ENV`` (heredoc form, random delimiter)."""
+    _append(env, "GITHUB_ENV", "".join(_heredoc(k, v) for k, v in values.items()))
 
 
 def get_state(env: Mapping[str, str], name: str) -> str:

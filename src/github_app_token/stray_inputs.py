@@ -38,6 +38,9 @@ DECLARED = frozenset(
         "skip-token-revoke",
         "github-api-url",
         "ca-bundle",
+        "lifetime",
+        "lifetime-fallback",
+        "lifetime-limit-minutes",
     }
     | {PERMISSION_PREFIX + name.replace("_", "-") for name in PERMISSION_LEVELS}
 )

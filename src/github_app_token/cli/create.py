@@ -110,7 +110,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from ..core import clock_note, mint, request_for
     from ..inputs import parse_main_inputs
 
-    request = request_for(parse_main_inputs(env, names), env.get("GITHUB_SERVER_URL", ""))
+    request = request_for(
+        parse_main_inputs(env, names), env.get("GITHUB_SERVER_URL", ""), env.get("GITHUB_API_URL", "")
+    )
     api = make_api(env, names, ctx)
     try:
         minted = mint(request, api)

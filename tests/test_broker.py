@@ -1,0 +1,411 @@
+"""The token broker of ``lifetime: job``, run here without Docker: its refresh rule on a model clock,
+its socket (mode, owner, protocol), every way it ends (revoking first), and the token script later
+steps run, with real ``git`` against the emulator's git side and with ``curl`` or ``python3``.
+
+The container tier (tests/test_container_broker.py) runs the same broker the way the runner makes it
+run: started from the action's container through the Docker socket.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from github_app_token.broker import protocol, scripts, server
+from github_app_token.broker.stop import ask
+from github_app_token.github_api import GitHubAPI
+from tests.git_server import clean_git_env, serve_git
+from tests.github_emulator import App, GitHubEmulator
+from tests.runner_harness import ENTRYPOINT, key_fragments, secret_forms
+
+
+class Clock:
+    """The machine's clock for the broker, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def first_token(emulator: GitHubEmulator, owner: str = "octo-org", repositories: list[str] | None = None) -> Any:
+    inst = next(i for i in emulator.installations.values() if i.account.login == owner)
+    issued = emulator.issue_token(inst, {"contents": "write", "metadata": "read"}, repositories, emulator.token_format)
+    emulator.tokens[issued.token] = issued
+    return issued
+
+
+def config_for(
+    emulator: GitHubEmulator, app: App, key_pem: str, directory: Path, owners: tuple[str, ...] = ("octo-org",)
+) -> protocol.Config:
+    from tests.github_emulator import iso
+
+    scopes, tokens, ids = [], [], {}
+    for owner in owners:
+        repositories = ["app"] if owner == "octo-org" else None
+        issued = first_token(emulator, owner, repositories)
+        scopes.append(
+            {
+                "owner": owner,
+                "repository": repositories[0] if repositories else None,
+                "enterprise": None,
+                "repositories": repositories,
+                "repository_ids": [],
+                "permissions": {"contents": "write", "metadata": "read"} if owner == "octo-org" else {},
+            }
+        )
+        tokens.append({"owner": owner, "token": issued.token, "expires_at": iso(issued.expires_at)})
+        ids[owner] = issued.installation.id
+    return protocol.Config(
+        credentials={"issuer": app.client_id, "private_key": key_pem},
+        scopes=scopes,
+        installation_ids=ids,
+        tokens=tokens,
+        api_url=emulator.url,
+        ca_bundle="",
+        proxies={},
+        clock_offset=0.0,
+        deadline=time.time() + 3600,
+        directory=str(directory),
+        owner_uid=os.getuid(),
+        owner_gid=os.getgid(),
+    )
+
+
+def wait_until_ready(directory: Path) -> None:
+    """Until the broker answers /health, as the main step waits for it (bounded; no timing asserted)."""
+    for _ in range(600):
+        with contextlib.suppress(OSError, ValueError):
+            if ask(str(directory), "GET", "/health", timeout=5) == "ok\n":
+                return
+        time.sleep(0.05)
+    raise AssertionError("the broker never answered")
+
+
+# --- the refresh rule, on a model clock -------------------------------------------------------------
+def test_the_current_token_while_a_sixth_of_its_life_is_left_then_a_new_one(
+    emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path
+) -> None:
+    config = config_for(emulator, app, app_key_pem, tmp_path)
+    clock = Clock()
+    lines: list[str] = []
+    broker = server.Broker(config, GitHubAPI(emulator.url), lines.append, clock)
+    first = config.tokens[0]["token"]
+    assert broker.token("") == first and broker.token("OCTO-ORG") == first  # no request: still fresh
+    assert not emulator.exchanges
+    clock.now += 3600 * 5 / 6 - 30  # 10 minutes and 30 s left: still handed out
+    assert broker.token("octo-org") == first and not emulator.exchanges
+    clock.now += 60  # 9 minutes 30 s left: a new one, with exactly the first token's scope
+    second = broker.token("octo-org")
+    assert second != first and second in emulator.tokens
+    (create,) = emulator.requests_to("POST", "/app/installations/{installation_id}/access_tokens")
+    assert create.body == {"repositories": ["app"], "permissions": {"contents": "write", "metadata": "read"}}
+    assert [e.method for e in emulator.exchanges] == ["POST"]  # the installation is known: no lookup
+    assert broker.token("octo-org") == second  # the new one is fresh
+    (line,) = lines
+    assert line.startswith("Minted a new token for octo-org; it expires at ") and second not in line
+    revoked, left = broker.revoke_all()
+    assert (revoked, left) == (2, 0) and all(t.revoked for t in emulator.tokens.values())
+
+
+def test_a_refused_credential_is_fatal_and_a_busy_github_is_not(
+    emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path
+) -> None:
+    from github_app_token.errors import ActionError
+    from tests.github_emulator import Fault
+
+    config = config_for(emulator, app, app_key_pem, tmp_path)
+    clock = Clock()
+    broker = server.Broker(config, GitHubAPI(emulator.url, budget=0.5), lambda line: None, clock)
+    clock.now += 3600
+    emulator.inject(Fault(method="POST", status=503, times=10, body={"message": "Service Unavailable"}))
+    with pytest.raises(ActionError) as busy:
+        broker.token("")
+    assert not isinstance(busy.value, server.Fatal)
+    emulator.faults.clear()
+    app.has_keys = False  # every key deleted from the app's settings
+    with pytest.raises(server.Fatal, match="Integration must generate a public key"):
+        broker.token("")
+
+
+def test_an_owner_outside_the_scopes_gets_nothing(
+    emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path
+) -> None:
+    broker = server.Broker(config_for(emulator, app, app_key_pem, tmp_path), GitHubAPI(emulator.url), print)
+    with pytest.raises(KeyError):
+        broker.token("stranger-org")
+
+
+# --- the socket, served in a thread --------------------------------------------------------------------
+@pytest.fixture
+def served(emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    directory = tmp_path / "github-app-token-test"
+    directory.mkdir(mode=0o700)
+    config = config_for(emulator, app, app_key_pem, directory, owners=("octo-org", "octocat"))
+    config = config._replace(deadline=time.time() + 600)  # ten minutes: the tokens outlive it
+    lines: list[str] = []
+    clock = Clock()
+    broker = server.Broker(config, GitHubAPI(emulator.url), lines.append, clock)
+    thread = threading.Thread(target=server.serve, args=(config, broker, lines.append), kwargs={"clock": clock})
+    thread.start()
+    wait_until_ready(directory)
+    context = {"config": config, "broker": broker, "lines": lines, "clock": clock, "thread": thread, "dir": directory}
+    yield context
+    if thread.is_alive():
+        with contextlib.suppress(OSError, ValueError):
+            ask(str(directory), "POST", "/stop")
+    thread.join(30)
+    assert not thread.is_alive()
+
+
+def test_the_socket_is_the_directory_owners_alone(served: dict[str, Any]) -> None:
+    socket_path = served["dir"] / protocol.SOCKET
+    status = socket_path.stat()
+    assert oct(status.st_mode & 0o777) == oct(0o600) and status.st_uid == os.getuid()
+    assert ask(str(served["dir"]), "GET", "/health") == "ok\n"
+
+
+def test_tokens_by_owner_over_the_socket(served: dict[str, Any], emulator: GitHubEmulator) -> None:
+    config = served["config"]
+    first, second = (item["token"] for item in config.tokens)
+    assert ask(str(served["dir"]), "GET", "/token").strip() == first
+    assert ask(str(served["dir"]), "GET", "/token?owner=octocat").strip() == second
+    with pytest.raises(ValueError, match="this broker holds no token for the owner 'stranger-org'"):
+        ask(str(served["dir"]), "GET", "/token?owner=stranger-org")
+
+
+def test_stop_revokes_every_token_and_ends(served: dict[str, Any], emulator: GitHubEmulator) -> None:
+    served["clock"].now += 3600  # both first tokens need replacing: two more are minted
+    ask(str(served["dir"]), "GET", "/token")
+    ask(str(served["dir"]), "GET", "/token?owner=octocat")
+    assert len(emulator.tokens) == 4
+    answer = json.loads(ask(str(served["dir"]), "POST", "/stop"))
+    served["thread"].join(30)
+    live = [t for t in emulator.tokens.values() if t.expires_at > emulator.now()]
+    assert answer == {"revoked": len(live), "left_valid": 0} and all(t.revoked for t in live)
+    assert not (served["dir"] / protocol.SOCKET).exists()
+    assert served["lines"][-1].startswith("Stopping (the post step asked): revoked")
+
+
+def test_a_removed_directory_stops_it_after_revoking(served: dict[str, Any], emulator: GitHubEmulator) -> None:
+    shutil.rmtree(served["dir"])  # what the runner does to the temp directory when the job ends
+    served["thread"].join(30)
+    assert not served["thread"].is_alive()
+    assert all(t.revoked for t in emulator.tokens.values())
+    assert "its directory is gone" in served["lines"][-1]
+
+
+def test_the_deadline_stops_it_after_revoking(served: dict[str, Any], emulator: GitHubEmulator) -> None:
+    served["clock"].now = served["config"].deadline  # the model clock reaches the deadline
+    served["thread"].join(30)
+    assert not served["thread"].is_alive()
+    assert all(t.revoked for t in emulator.tokens.values())
+    assert "its deadline has passed" in served["lines"][-1]
+
+
+def test_a_refused_credential_stops_it_after_revoking(
+    served: dict[str, Any], emulator: GitHubEmulator, app: App
+) -> None:
+    served["clock"].now += 3000  # 10 minutes left: a new token is asked for, the first ones still valid
+    app.has_keys = False
+    with pytest.raises(ValueError, match="Integration must generate a public key"):
+        ask(str(served["dir"]), "GET", "/token")
+    served["thread"].join(30)
+    assert not served["thread"].is_alive() and all(t.revoked for t in emulator.tokens.values())
+
+
+# --- the broker's process: configuration on standard input, nothing secret on its output ------------------
+def broker_process(tmp_path: Path) -> list[str]:
+    link = tmp_path / "action" / "broker"
+    link.parent.mkdir(exist_ok=True)
+    if not link.exists():
+        link.symlink_to(ENTRYPOINT)
+    return [sys.executable, "-I", str(link)]
+
+
+def test_the_process_reads_stdin_and_ends_with_its_directory(
+    emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path
+) -> None:
+    directory = tmp_path / "shared" / "github-app-token-x"
+    directory.mkdir(parents=True, mode=0o700)
+    config = config_for(emulator, app, app_key_pem, directory)
+    process = subprocess.Popen(
+        broker_process(tmp_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={}
+    )
+    assert process.stdin is not None
+    process.stdin.write(config.dumps())
+    process.stdin.close()
+    process.stdin = None  # handed over: communicate() below only reads
+    wait_until_ready(directory)
+    assert ask(str(directory), "GET", "/token").strip() == config.tokens[0]["token"]
+    environ = Path(f"/proc/{process.pid}/environ").read_bytes()
+    cmdline = Path(f"/proc/{process.pid}/cmdline").read_bytes()
+    assert app_key_pem.splitlines()[1].encode() not in environ + cmdline  # the key is in memory only
+    shutil.rmtree(directory)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    output = (stdout + stderr).decode()
+    assert "its directory is gone" in output and all(t.revoked for t in emulator.tokens.values())
+    for secret in [config.tokens[0]["token"], *key_fragments(app_key_pem)]:
+        for form in secret_forms(secret):
+            assert form not in output
+
+
+def test_an_unreadable_configuration_is_one_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        broker_process(tmp_path), input=b"not json", capture_output=True, timeout=60, check=False, env={}
+    )
+    assert done.returncode == 2
+    assert done.stdout.decode() == "The broker's configuration on standard input is unreadable; nothing to serve.\n"
+
+
+# --- the token script, as later steps run it ------------------------------------------------------------
+def write_script(directory: Path) -> Path:
+    path = directory / protocol.TOKEN_COMMAND
+    path.write_text(scripts.TOKEN_SCRIPT)
+    path.chmod(0o755)
+    return path
+
+
+@pytest.mark.parametrize("client", ["curl", "python3"])
+def test_the_token_command_prints_a_token_and_masks_it_first(
+    served: dict[str, Any], tmp_path: Path, client: str
+) -> None:
+    command = write_script(served["dir"])
+    path = os.environ["PATH"]
+    if client == "python3":  # a job container without curl
+        bin_dir = tmp_path / "bin"
+        bin_dir.mkdir()
+        for tool in ("sh", "dirname", "tail", "sed"):
+            found = shutil.which(tool)
+            assert found, tool
+            (bin_dir / tool).symlink_to(found)
+        (bin_dir / "python3").symlink_to(sys.executable)
+        path = str(bin_dir)
+    else:
+        assert shutil.which("curl"), "curl is needed for this test"
+    first, second = (item["token"] for item in served["config"].tokens)
+    done = subprocess.run([str(command)], capture_output=True, text=True, env={"PATH": path}, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == first + "\n" and done.stderr == f"::add-mask::{first}\n"
+    other = subprocess.run(
+        [str(command), "octocat"], capture_output=True, text=True, env={"PATH": path}, timeout=60, check=False
+    )
+    assert other.stdout == second + "\n"
+    bad = subprocess.run(
+        [str(command), "a b"], capture_output=True, text=True, env={"PATH": path}, timeout=60, check=False
+    )
+    assert bad.returncode == 1 and "is not a GitHub owner name" in bad.stderr
+
+
+def test_the_token_command_says_when_the_broker_is_gone(tmp_path: Path) -> None:
+    command = write_script(tmp_path)
+    done = subprocess.run([str(command)], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1 and "the token broker is gone" in done.stderr and done.stdout == ""
+
+
+def test_git_asks_the_token_command_for_credentials(
+    served: dict[str, Any], emulator: GitHubEmulator, tmp_path: Path
+) -> None:
+    """With the environment the main step writes: GIT_CONFIG_* appended to what the job set."""
+    from github_app_token.broker.launch import Broker, environment
+
+    command = write_script(served["dir"])
+    git = serve_git(emulator, tmp_path / "git")
+    base = clean_git_env(tmp_path / "home")
+    job_config = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "user.name", "GIT_CONFIG_VALUE_0": "octo"}
+    values = environment(Broker("id", str(served["dir"]), str(command)), job_config, git.base_url)
+    env = {**base, **job_config, **values}
+    assert env["GIT_CONFIG_COUNT"] == "4" and env["GIT_CONFIG_KEY_0"] == "user.name"  # the job's own kept
+    clone = tmp_path / "clone"
+    done = subprocess.run(
+        ["git", "clone", git.url("octo-org", "app"), str(clone)], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    first = served["config"].tokens[0]["token"]
+    assert f"::add-mask::{first}" in done.stderr  # git passes the helper's standard error on
+    assert first not in done.stdout and done.stderr.count(first) == 1
+    other = tmp_path / "other"
+    done = subprocess.run(
+        ["git", "clone", git.url("octocat", "blog"), str(other)], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0, done.stderr  # the owner in the URL picked octocat's token
+
+
+# --- the main step where no broker can run: one warning, or one error when asked to insist -------------------
+def test_without_a_container_lifetime_job_warns_once_and_behaves_as_an_hour(
+    run_job: Any, emulator: GitHubEmulator
+) -> None:
+    run = run_job({"lifetime": "job"})
+    assert run.main.exit_code == 0, run.main.log
+    (warning,) = run.main.warnings
+    assert warning.startswith("'lifetime: job' cannot work here: this step does not run in a Docker container")
+    assert "set 'lifetime-fallback: fail' to fail instead" in warning
+    assert "token-command" not in run.main.outputs and run.main.env_file == {}
+    assert [e.method for e in emulator.exchanges] == ["GET", "POST", "DELETE"]  # exactly as lifetime: hour
+
+
+def test_lifetime_fallback_fail_fails_before_any_request(run_job: Any, emulator: GitHubEmulator) -> None:
+    run = run_job({"lifetime": "job", "lifetime-fallback": "fail"}, post=False)
+    assert run.main.exit_code == 1 and emulator.exchanges == []
+    (error,) = run.main.errors
+    assert error.startswith("'lifetime: job' cannot work here: this step does not run in a Docker container")
+    assert "'lifetime-fallback: fail' asks to fail" in error
+
+
+def test_an_app_jwt_cannot_be_signed_again_for_a_job_long_token(
+    run_job: Any, emulator: GitHubEmulator, app_key_pem: str
+) -> None:
+    import jwt as pyjwt
+
+    from github_app_token.private_key import load_private_key
+
+    now = int(time.time())
+    claims = {"iat": now - 60, "exp": now + 300, "iss": emulator.apps[0].client_id}
+    given = pyjwt.encode(claims, load_private_key(app_key_pem), "RS256")
+    run = run_job({"lifetime": "job", "app-jwt": given, "client-id": "", "private-key": ""})
+    assert run.main.exit_code == 0
+    assert "an app JWT signed elsewhere ('app-jwt') cannot be signed again" in run.main.warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({"lifetime": "day"}, "'lifetime' must be one of: hour, job; it is 'day'."),
+        ({"lifetime-fallback": "warn"}, "'lifetime-fallback' must be one of: hour, fail; it is 'warn'."),
+        ({"lifetime-limit-minutes": "0"}, "'lifetime-limit-minutes' must be a whole number of minutes from 1 to 7200"),
+        ({"lifetime-limit-minutes": "6h"}, "'lifetime-limit-minutes' must be a whole number of minutes"),
+        ({"lifetime": "job", "skip-token-revoke": "true"}, "'lifetime: job' and 'skip-token-revoke: true' contradict"),
+    ],
+)
+def test_lifetime_inputs_are_checked(
+    run_job: Any, emulator: GitHubEmulator, inputs: dict[str, str], message: str
+) -> None:
+    run = run_job(inputs, post=False)
+    assert run.main.exit_code == 1 and emulator.exchanges == []
+    assert run.main.errors[0].startswith(message), run.main.errors[0]
+
+
+def test_the_container_id_comes_from_the_mount_table(tmp_path: Path) -> None:
+    from github_app_token.broker.launch import own_container_id
+
+    table = tmp_path / "mountinfo"
+    table.write_text(
+        "595 570 0:61 / / rw,relatime - overlay overlay rw\n"
+        "604 595 254:1 /var/lib/docker/containers/0123abcd/hostname /etc/hostname rw - ext4 /dev/vda1 rw\n"
+    )
+    assert own_container_id(str(table)) == "0123abcd"
+    table.write_text("25 1 254:1 / / rw - ext4 /dev/vda1 rw\n")
+    assert own_container_id(str(table)) == ""
