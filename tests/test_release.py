@@ -159,6 +159,8 @@ def test_release_jobs_have_least_permissions() -> None:
         "artifact-metadata": "write",
     }
     assert RELEASE["jobs"]["release"]["permissions"] == {"contents": "write"}
+    assert RELEASE["jobs"]["pypi-build"]["permissions"] == {"contents": "read"}
+    assert RELEASE["jobs"]["pypi"]["permissions"] == {"id-token": "write"}
     for job in RELEASE["jobs"].values():
         for step in job["steps"]:
             if str(step.get("uses", "")).startswith("actions/checkout@"):

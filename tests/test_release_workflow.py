@@ -124,3 +124,97 @@ def test_the_privileged_emulator_image_is_not_cached() -> None:
     qemu = step(RELEASE, "image", "docker/setup-qemu-action")
     assert qemu["with"]["cache-image"] is False
     assert qemu["with"]["platforms"] == "arm64"
+
+
+def runs(job: str) -> list[str]:
+    return [str(s.get("run", "")) for s in RELEASE["jobs"][job]["steps"]]
+
+
+def index_of(job: str, predicate: str) -> int:
+    """The position of the first step of ``job`` whose ``uses`` or ``run`` contains ``predicate``."""
+    for position, s in enumerate(RELEASE["jobs"][job]["steps"]):
+        if predicate in str(s.get("uses", "")) + str(s.get("run", "")):
+            return position
+    raise AssertionError(f"{job} has no step with {predicate!r}")
+
+
+def test_the_jobs_run_in_order_checks_first_publishing_last() -> None:
+    needs = {name: job.get("needs", []) for name, job in RELEASE["jobs"].items()}
+    assert needs == {"pypi-build": [], "image": "pypi-build", "release": "image", "pypi": ["pypi-build", "release"]}
+    # Nothing is asked of a reviewer for a run from another branch or of a version without a changelog.
+    assert RELEASE["jobs"]["pypi-build"]["steps"][0]["run"].strip().startswith('[ "$GITHUB_REF" = refs/heads/main ]')
+    assert index_of("pypi-build", "check-changelog") < index_of("pypi-build", "actions/upload-artifact")
+
+
+def environment(job: dict[str, Any]) -> str | None:
+    value = job.get("environment")
+    return str(value["name"]) if isinstance(value, dict) else value
+
+
+def test_every_job_that_can_write_or_sign_runs_in_a_protected_environment() -> None:
+    environments = {name: environment(job) for name, job in RELEASE["jobs"].items()}
+    assert environments == {"pypi-build": None, "image": "release", "release": "release", "pypi": "pypi"}
+    for name, job in RELEASE["jobs"].items():
+        powerful = [scope for scope, level in job["permissions"].items() if level == "write"]
+        assert bool(powerful) == (environments[name] is not None), (name, powerful)
+
+
+def test_the_version_is_written_before_anything_is_built_and_checked_in_what_was_built() -> None:
+    assert index_of("pypi-build", "release_version.py set") < index_of("pypi-build", "-m build")
+    build = runs("pypi-build")[index_of("pypi-build", "-m build")]
+    assert build.index("-m build") < build.index("release_version.py check-dist")
+    assert index_of("pypi-build", "check-dist") < index_of("pypi-build", "actions/upload-artifact")
+    installed = runs("pypi-build")[index_of("pypi-build", "--version")]
+    assert '[ "$said" = "github-app-token $VERSION" ]' in installed
+    assert index_of("image", "release_version.py set") < index_of("image", "docker/build-push-action")
+    checked = runs("image")[index_of("image", "docker run")]
+    assert "for platform in linux/amd64 linux/arm64" in checked and '[ "$said" = "$VERSION" ]' in checked
+    # Checked before either attestation vouches for the image.
+    assert index_of("image", "docker run") < index_of("image", "actions/attest")
+    tagging = runs("release")[index_of("release", "git tag")]
+    assert tagging.index("release_version.py set") < tagging.index("git commit")
+    assert tagging.index("scripts/pin_image.py") < tagging.index("git commit")
+
+
+def test_pypi_is_published_by_trusted_publishing_from_the_checked_package() -> None:
+    job = RELEASE["jobs"]["pypi"]
+    assert job["permissions"] == {"id-token": "write"}
+    assert "secrets." not in yaml.safe_dump(job)  # no token: PyPI trusts the OIDC token instead
+    download, publish = job["steps"]
+    upload = step(RELEASE, "pypi-build", "actions/upload-artifact")
+    assert download["uses"].startswith("actions/download-artifact@")
+    assert download["with"]["name"] == upload["with"]["name"] and download["with"]["path"] == upload["with"]["path"]
+    assert publish["uses"] == "pypa/gh-action-pypi-publish@dc37677b2e1c63e2034f94d8a5b11f265b73ba33"
+    assert publish["with"] == {"packages-dir": download["with"]["path"]}
+    assert "pypi.org/project/github-app-token/" in job["environment"]["url"]
+
+
+# The flags of `gh attestation verify` (cli/cli pkg/cmd/attestation/verify/verify.go; --source-ref,
+# --source-digest and --signer-digest since cli/cli pull request 10308).
+GH_VERIFY_FLAGS = {
+    "--bundle", "--bundle-from-oci", "--digest-alg", "--owner", "--repo", "--predicate-type", "--no-public-good",
+    "--custom-trusted-root", "--limit", "--format", "--jq", "--template", "--hostname", "--deny-self-hosted-runners",
+    "--cert-identity", "--cert-identity-regex", "--signer-repo", "--signer-workflow", "--cert-oidc-issuer",
+    "--signer-digest", "--source-ref", "--source-digest",
+}  # fmt: skip
+
+
+def verify_commands(text: str) -> list[str]:
+    """Each `gh attestation verify` of an image in ``text``, its continuation lines joined."""
+    joined = re.sub(r"\\\n\s*", " ", text)
+    return re.findall(r"gh attestation verify \"?oci://[^\n`]*", joined)
+
+
+@pytest.mark.parametrize("where", [".github/workflows/release.yml"])
+def test_each_attestation_check_pins_the_signer_workflow_the_source_ref_and_github_hosted_runners(where: str) -> None:
+    commands = verify_commands((ROOT / where).read_text())
+    assert commands, where
+    for command in commands:
+        flags = set(re.findall(r"(?<!\S)--[a-z-]+", command))
+        assert flags <= GH_VERIFY_FLAGS, flags - GH_VERIFY_FLAGS
+        assert {"--repo", "--signer-workflow", "--source-ref", "--deny-self-hosted-runners"} <= flags, command
+        signer = re.search(r"--signer-workflow (\S+)", command)
+        source = re.search(r"--source-ref (\S+)", command)
+        assert signer and source, command
+        assert signer.group(1) in ("OWNER/github-app-token/.github/workflows/release.yml", "${GITHUB_WORKFLOW_REF%@*}")
+        assert source.group(1) in ("refs/heads/main", "$GITHUB_REF")
