@@ -205,7 +205,7 @@ def verify_commands(text: str) -> list[str]:
     return re.findall(r"gh attestation verify \"?oci://[^\n`]*", joined)
 
 
-@pytest.mark.parametrize("where", [".github/workflows/release.yml"])
+@pytest.mark.parametrize("where", ["docs/releasing.md", ".github/workflows/release.yml"])
 def test_each_attestation_check_pins_the_signer_workflow_the_source_ref_and_github_hosted_runners(where: str) -> None:
     commands = verify_commands((ROOT / where).read_text())
     assert commands, where
@@ -218,3 +218,12 @@ def test_each_attestation_check_pins_the_signer_workflow_the_source_ref_and_gith
         assert signer and source, command
         assert signer.group(1) in ("OWNER/github-app-token/.github/workflows/release.yml", "${GITHUB_WORKFLOW_REF%@*}")
         assert source.group(1) in ("refs/heads/main", "$GITHUB_REF")
+
+
+def test_docs_list_the_pinned_images_as_the_workflow_has_them() -> None:
+    """A refresh that changes a digest in the workflow changes the table in docs/releasing.md too."""
+    docs = (ROOT / "docs" / "releasing.md").read_text()
+    for image in images(RELEASE):
+        name, digest = image.reference.split("@")
+        row = next((line for line in docs.splitlines() if line.startswith(f"| `{name}` |")), "")
+        assert f"`{digest}`" in row and f"`{tag_of(TEXT, image.reference)}`" in row, (name, row)
