@@ -4,4 +4,6 @@ The package is imported by the action's container entrypoint. Importing it does 
 work, so each stage pays only for the modules it uses.
 """
 
-__version__ = "0.1.0"
+# A release's version, written here by the release workflow (scripts/release_version.py); on main,
+# an unreleased source says so. pyproject.toml, the wheel, an editable install and the image all read it.
+__version__ = "0.0.0+unreleased"
