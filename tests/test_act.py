@@ -84,12 +84,12 @@ class ActRun(NamedTuple):
     seconds: float
 
 
-def repository(root: Path, image: str) -> Path:
+def repository(root: Path, image: str, workflow: str = WORKFLOW) -> Path:
     """A git repository (origin octo-org/app) holding our action pinned to ``image`` and the workflow."""
     repo = root / "repo"
     (repo / ".github" / "workflows").mkdir(parents=True)
     (repo / "action.yml").write_text(set_image((ROOT / "action.yml").read_text(), f"docker://{image}"))
-    (repo / ".github" / "workflows" / "e2e.yml").write_text(WORKFLOW)
+    (repo / ".github" / "workflows" / "e2e.yml").write_text(workflow)
     git = ["git", "-C", str(repo), "-c", "user.name=test", "-c", "user.email=test@example.com"]
     for args in (["init", "-q", "-b", "main"], ["remote", "add", "origin", "https://github.com/octo-org/app.git"]):
         subprocess.run([*git, *args], check=True)
@@ -98,8 +98,20 @@ def repository(root: Path, image: str) -> Path:
     return repo
 
 
-def run_act(repo: Path, base_image: str, emulator: GitHubEmulator, private_key_pem: str) -> ActRun:
-    """``act push`` on ``repo`` with the key as secret APP_PRIVATE_KEY; HOME is a fresh directory."""
+def run_act(
+    repo: Path,
+    base_image: str,
+    emulator: GitHubEmulator,
+    private_key_pem: str,
+    *,
+    docker_socket: bool = False,
+    extra_env: dict[str, str] | None = None,
+) -> ActRun:
+    """``act push`` on ``repo`` with the key as secret APP_PRIVATE_KEY; HOME is a fresh directory.
+
+    ``docker_socket``: mount the engine's socket into the containers, as act does by default (and as
+    the runner does for Docker actions); off otherwise, as nothing else needs it.
+    """
     home = repo.parent / "home"
     home.mkdir(exist_ok=True)
     env = {
@@ -114,13 +126,14 @@ def run_act(repo: Path, base_image: str, emulator: GitHubEmulator, private_key_p
         f"ubuntu-latest={base_image}",
         "--pull=false",
         "--no-cache-server",
-        "--container-daemon-socket",
-        "-",
+        *([] if docker_socket else ["--container-daemon-socket", "-"]),
         "--env",
         f"EMULATOR_URL={emulator.url}",
         "--secret",
         "APP_PRIVATE_KEY",
     ]
+    for name, value in (extra_env or {}).items():
+        argv += ["--env", f"{name}={value}"]
     started = time.monotonic()
     done = subprocess.run(argv, cwd=repo, env=env, capture_output=True, text=True, timeout=300, check=False)
     return ActRun(done.returncode, done.stdout + done.stderr, time.monotonic() - started)

@@ -65,6 +65,7 @@ def test_inputs_outputs_and_runs() -> None:
         "bot-email",
         "tokens",
         "installations",
+        "token-command",
         "skipped",
     }
     assert ACTION["inputs"]["private-key"]["required"] is False  # not with app-jwt

@@ -109,27 +109,42 @@ def run(env: Mapping[str, str], log: runner.Log | None = None, cancellation: Can
 def stop_broker(env: Mapping[str, str], log: runner.Log) -> bool:
     """With ``lifetime: job``: have the broker revoke every token it minted and stop; True when it
     did so for all of them (nothing is left for this step to revoke)."""
-    saved = runner.get_state(env, "broker")
-    if not saved:
-        return False
-    try:
-        broker = json.loads(saved)
-        directory, container = str(broker["directory"]), str(broker["container"])
-    except (ValueError, KeyError, TypeError):
-        return False
-    from .broker.stop import stop
+    from .broker.launch import ACT_VOLUME
+    from .broker.stop import discover, stop
 
-    stopped = stop(directory, container)
-    if not stopped.gone:
-        log.warning(messages.BROKER_STILL_RUNNING.format(container=container[:12]))
-    if stopped.revoked is None:
-        log.warning(messages.BROKER_NOT_STOPPED.format(problem=stopped.problem))
+    saved = runner.get_state(env, "broker")
+    brokers: list[tuple[str, str]] = []
+    if saved:
+        try:
+            broker = json.loads(saved)
+            brokers = [(str(broker["directory"]), str(broker["container"]))]
+        except (ValueError, KeyError, TypeError):
+            brokers = []
+    elif parse_lifetime(env) == "job":  # no state (nektos/act): the job's own brokers, where they live
+        brokers = [(directory, "") for directory in discover([env.get("RUNNER_TEMP", ""), ACT_VOLUME])]
+    if not brokers:
         return False
-    if stopped.left_valid:
-        log.warning(messages.BROKER_LEFT_VALID.format(revoked=stopped.revoked, left=stopped.left_valid))
-        return False
-    log.info(messages.BROKER_STOPPED.format(revoked=stopped.revoked))
-    return True
+    done = True
+    for directory, container in brokers:
+        stopped = stop(directory, container)
+        if not stopped.gone:
+            log.warning(messages.BROKER_STILL_RUNNING.format(container=container[:12] or directory))
+        if stopped.revoked is None:
+            log.warning(messages.BROKER_NOT_STOPPED.format(problem=stopped.problem))
+            done = False
+        elif stopped.left_valid:
+            log.warning(messages.BROKER_LEFT_VALID.format(revoked=stopped.revoked, left=stopped.left_valid))
+            done = False
+        else:
+            log.info(messages.BROKER_STOPPED.format(revoked=stopped.revoked))
+    return done and bool(saved)  # without state, the tokens saved (none) are nobody's to revoke here
+
+
+def parse_lifetime(env: Mapping[str, str]) -> str:
+    """The ``lifetime`` input as the post step sees it ("hour" when unreadable)."""
+    from .inputs import get_input
+
+    return get_input(env, "lifetime").lower() or "hour"
 
 
 def revoke_one(api: GitHubAPI, token: str, expires_at: str, log: runner.Log, *, several: bool) -> None:

@@ -5,7 +5,8 @@ is all a client needs:
 
 - ``GET /token`` (``?owner=NAME`` with several owners): a token as text, one line;
 - ``GET /health``: ``ok``, once the broker is ready;
-- ``POST /stop``: revoke every token minted, answer ``{"revoked": N, "left_valid": M}``, exit.
+- ``POST /stop``: revoke every token minted, answer ``{"revoked": N, "left_valid": M, "container": ID}``
+  (its container's ID, "" outside one), and exit.
 
 The configuration arrives as one JSON document on the broker's standard input (never in its
 environment, arguments or a file: ``docker inspect`` and other users must not see the key).

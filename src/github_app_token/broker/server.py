@@ -141,7 +141,7 @@ def scope_of(item: dict[str, Any]) -> TokenScope:
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
     broker: Broker
-    stop: Callable[[str], dict[str, int]]
+    stop: Callable[[str], dict[str, Any]]
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -209,14 +209,16 @@ def serve(config: Config, broker: Broker, log: Callable[[str], None], *, clock: 
     os.chmod(path, 0o600)
     server.broker = broker
     stopped = threading.Event()
-    result: dict[str, int] = {}
+    result: dict[str, Any] = {}
     stop_lock = threading.Lock()
 
-    def stop(reason: str) -> dict[str, int]:
+    def stop(reason: str) -> dict[str, Any]:
         with stop_lock:
             if not stopped.is_set():
+                from .launch import own_container_id
+
                 revoked, left = broker.revoke_all()
-                result.update(revoked=revoked, left_valid=left)
+                result.update(revoked=revoked, left_valid=left, container=own_container_id())
                 log(f"Stopping ({reason}): revoked {revoked} token(s)" + (f"; {left} could not be" if left else "."))
                 stopped.set()
                 threading.Thread(target=server.shutdown, daemon=True).start()

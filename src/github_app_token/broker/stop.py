@@ -14,7 +14,7 @@ import socket
 import time
 from typing import NamedTuple
 
-from .protocol import SOCKET
+from .protocol import DIRECTORY_PREFIX, SOCKET
 
 #: Seconds the post step waits for the broker's container to be gone after it answered.
 GONE_WITHIN = 15.0
@@ -58,16 +58,37 @@ class Stopped(NamedTuple):
     problem: str = ""
 
 
-def stop(directory: str, container: str) -> Stopped:
-    """Ask the broker to revoke its tokens and stop; make sure its container is gone."""
+def stop(directory: str, container: str = "") -> Stopped:
+    """Ask the broker to revoke its tokens and stop; make sure its container (``container``, else the
+    one it names in its answer) is gone."""
     revoked = left = None
     problem = ""
     try:
         result = json.loads(ask(directory, "POST", "/stop"))
         revoked, left = int(result["revoked"]), int(result["left_valid"])
+        container = container or str(result.get("container") or "")
     except (OSError, ValueError, KeyError, TypeError) as error:
         problem = f"the broker did not answer ({type(error).__name__}: {error})"[:300]
-    return Stopped(revoked, left, ensure_gone(container), problem)
+    return Stopped(revoked, left, ensure_gone(container) if container else revoked is not None, problem)
+
+
+def discover(places: list[str]) -> list[str]:
+    """The brokers' directories under ``places`` (each ``github-app-token-*`` holding a socket).
+
+    For a post step that got no state from its main step (nektos/act gives Docker actions none): a
+    job's temp directory, and act's per-job volume, hold only that job's brokers.
+    """
+    found = []
+    for place in dict.fromkeys(places):
+        try:
+            names = sorted(os.listdir(place))
+        except OSError:
+            continue
+        for name in names:
+            directory = os.path.join(place, name)
+            if name.startswith(DIRECTORY_PREFIX) and os.path.exists(os.path.join(directory, SOCKET)):
+                found.append(directory)
+    return found
 
 
 def ensure_gone(container: str) -> bool:
