@@ -82,6 +82,40 @@ def own_container_id(mountinfo: str = "/proc/self/mountinfo") -> str:
     return ""
 
 
+def root_layer(mountinfo: str = "/proc/self/mountinfo") -> str:
+    """Where this container's own files are on the host: the root mount's ``upperdir`` (overlay2),
+    else its source directory (vfs). "" when unknown. Docker reports the same path in each
+    container's ``GraphDriver.Data``, so it tells this container from one whose host name and
+    network it shares (nektos/act runs actions in the job container's network: the ``/etc/hostname``
+    they see is the job container's)."""
+    with contextlib.suppress(OSError), open(mountinfo, encoding="utf-8") as table:
+        for line in table:
+            fields, _, rest = line.partition(" - ")
+            parts = fields.split()
+            if len(parts) > 4 and parts[4] == "/":
+                for option in rest.split()[-1].split(","):
+                    if option.startswith("upperdir="):
+                        return option.removeprefix("upperdir=")
+                return parts[3] if parts[3] != "/" else ""
+    return ""
+
+
+def find_own(client: Any) -> Any:
+    """This step's own container, through the Docker API; raises ``docker.errors.NotFound``."""
+    import docker.errors
+
+    layer = root_layer()
+    if layer:
+        for candidate in client.containers.list():
+            data = (candidate.attrs.get("GraphDriver") or {}).get("Data") or {}
+            if layer in data.values():
+                return candidate
+    named = own_container_id()
+    if not named:
+        raise docker.errors.NotFound("no container of this engine is this step's")
+    return client.containers.get(named)
+
+
 def shared_directory(attrs: Mapping[str, Any], runner_temp: str) -> Shared | None:
     """The directory this container shares with the job's later steps (None when there is none)."""
     mounts = attrs.get("Mounts") or []
@@ -124,7 +158,7 @@ def start(
         raise Unavailable("the Docker SDK is not installed here") from None
     try:
         client = docker.from_env(timeout=30)
-        own = client.containers.get(own_container_id() or socket.gethostname())
+        own = find_own(client)
     except docker.errors.DockerException as error:
         raise Unavailable(f"this step's own container could not be found through the Docker socket ({error})") from None
     shared = shared_directory(own.attrs, env.get("RUNNER_TEMP", ""))
@@ -169,7 +203,7 @@ def start(
         stream = container.attach_socket(params={"stdin": 1, "stream": 1})
         container.start()
         raw: Any = getattr(stream, "_sock", stream)
-        raw.sendall(config.dumps())
+        raw.sendall(config._replace(container=str(container.id)).dumps())
         with contextlib.suppress(OSError):
             raw.shutdown(socket.SHUT_WR)
         stream.close()

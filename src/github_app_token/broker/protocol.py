@@ -44,7 +44,9 @@ class Config(NamedTuple):
     ``proxies`` (``HTTPS_PROXY`` and the like, as the main step saw them); ``clock_offset``
     (GitHub's clock minus ours, seconds); ``deadline`` (epoch seconds, UTC, when the broker stops
     whatever happens); ``directory`` (where its socket goes, as the broker sees it); ``owner_uid``
-    and ``owner_gid`` (who owns that directory on the host: the socket becomes theirs, mode 0600).
+    and ``owner_gid`` (who owns that directory on the host: the socket becomes theirs, mode 0600);
+    ``container``: the broker's own container ID, which it cannot learn reliably itself (a
+    container in another's network shares its host name).
     """
 
     credentials: dict[str, str]
@@ -59,6 +61,7 @@ class Config(NamedTuple):
     directory: str
     owner_uid: int
     owner_gid: int
+    container: str = ""
 
     def __repr__(self) -> str:  # never show the key or a token
         return f"Config(api_url={self.api_url!r}, owners={[s['owner'] for s in self.scopes]!r})"
@@ -70,4 +73,4 @@ class Config(NamedTuple):
     def loads(cls, data: bytes) -> Config:
         """Raises ValueError (or KeyError, TypeError) for a document that is no configuration."""
         document = json.loads(data)
-        return cls(**{name: document[name] for name in cls._fields})
+        return cls(**{name: document[name] for name in cls._fields if name in document or name != "container"})

@@ -215,10 +215,8 @@ def serve(config: Config, broker: Broker, log: Callable[[str], None], *, clock: 
     def stop(reason: str) -> dict[str, Any]:
         with stop_lock:
             if not stopped.is_set():
-                from .launch import own_container_id
-
                 revoked, left = broker.revoke_all()
-                result.update(revoked=revoked, left_valid=left, container=own_container_id())
+                result.update(revoked=revoked, left_valid=left, container=config.container)
                 log(f"Stopping ({reason}): revoked {revoked} token(s)" + (f"; {left} could not be" if left else "."))
                 stopped.set()
                 threading.Thread(target=server.shutdown, daemon=True).start()

@@ -14,7 +14,7 @@ import socket
 import time
 from typing import NamedTuple
 
-from .protocol import DIRECTORY_PREFIX, SOCKET
+from .protocol import DIRECTORY_PREFIX, LABEL, SOCKET
 
 #: Seconds the post step waits for the broker's container to be gone after it answered.
 GONE_WITHIN = 15.0
@@ -93,7 +93,8 @@ def discover(places: list[str]) -> list[str]:
 
 def ensure_gone(container: str) -> bool:
     """Wait for the broker's container to be removed (it removes itself when it exits); kill it after
-    :data:`GONE_WITHIN` seconds. True when it is gone."""
+    :data:`GONE_WITHIN` seconds, if it is a broker (by its label: nothing else is ever touched).
+    True when it is gone."""
     try:
         import docker
         import docker.errors
@@ -111,6 +112,8 @@ def ensure_gone(container: str) -> bool:
             return True
         except docker.errors.DockerException:
             return False
+        if (found.labels or {}).get(LABEL) != "token-broker":
+            return False  # not a broker of ours: never stopped here
         if time.monotonic() >= deadline:
             try:
                 found.kill()
