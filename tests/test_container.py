@@ -79,7 +79,8 @@ def test_main_and_post(image: str, emulator: GitHubEmulator, app_key_pem: str, t
     assert main.exit_code == 0, main.log
     token = main.outputs["token"]
     assert main.token_masks() == [token]
-    assert set(main.outputs) == set(ACTION["outputs"]) - {"skipped"}  # set only when skipping
+    # skipped: only when skipping; token-command: only with lifetime: job
+    assert set(main.outputs) == set(ACTION["outputs"]) - {"skipped", "token-command"}
     assert main.state["token"] == token
     assert emulator.tokens[token].repositories == ["app", "infra"]
     post = job.run("post", inputs, state=main.state, args=args)
@@ -96,7 +97,7 @@ OTHER_KEY = pem_pkcs1(generate_private_key())
 # (difflib, tempfile, the retry and clock-correction code, ...); all must be in the image.
 SCENARIOS = {
     "public key": ({"private-key": "ssh-rsa AAAAB3NzaC1yc2E user@host"}, None, "holds a public key"),
-    "unknown permission": ({"permission-content": "read"}, None, "Did you mean permission-contents?"),
+    "unknown permission": ({"permission-content": "read"}, None, "Did you mean 'permission-contents'?"),
     "not installed": ({"owner": "stranger-org", "repositories": "secret"}, None, "not installed on"),
     "private CA as PEM text": ({"ca-bundle": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"}, None, ""),
     "throttled, then served": ({}, Fault(method="POST", status=403, headers={"Retry-After": "0"}), ""),

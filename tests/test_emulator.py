@@ -58,9 +58,9 @@ def test_valid_jwt_with_client_id_or_app_id(emulator: GitHubEmulator, app: App) 
 @pytest.mark.parametrize(
     ("claims", "message"),
     [
-        ({"iat": time.time() + 120}, MSG_IAT),
-        ({"exp": time.time() - 1}, MSG_EXP_PAST),
-        ({"exp": time.time() + 700}, MSG_EXP_FAR),
+        ({"iat": +120}, MSG_IAT),  # seconds from now, when the test runs (not when it is collected)
+        ({"exp": -1}, MSG_EXP_PAST),
+        ({"exp": +700}, MSG_EXP_FAR),
         ({"iss": "Iv23liSomeOtherApp"}, MSG_ISS),
         ({"iss": "31337"}, MSG_INTEGRATION_NOT_FOUND),
         ({"key": "other"}, MSG_JWT_UNDECODABLE),
@@ -70,6 +70,9 @@ def test_bad_jwts_get_githubs_401(emulator: GitHubEmulator, app: App, claims: di
     kwargs = dict(claims)
     if kwargs.pop("key", None):
         kwargs["key"] = generate_private_key()
+    for claim in ("iat", "exp"):
+        if claim in kwargs:
+            kwargs[claim] = time.time() + float(kwargs[claim])  # type: ignore[arg-type]
     response = call(emulator, "GET", "/app", app_jwt(app, **kwargs))  # type: ignore[arg-type]
     assert response.status_code == (404 if message == MSG_INTEGRATION_NOT_FOUND else 401)
     assert response.json()["message"] == message
