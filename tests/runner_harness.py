@@ -264,6 +264,38 @@ class Job:
         return RunningStep(self, stage, full, process, time.perf_counter())
 
 
+def run_script(job: Job, name: str, script: str, env: dict[str, str], timeout: float = 120) -> StepResult:
+    """A ``run:`` step of the job on the runner's host: ``bash -e`` (the runner's ``shell: bash`` is
+    ``bash --noprofile --norc -eo pipefail {0}``) with the runner's variables for a step (its own
+    GITHUB_OUTPUT and the like), ``env`` (the step's ``env:``) and ``PATH``; what the runner collects."""
+    full = {**job.runner_env(name), "PATH": os.environ.get("PATH", ""), **env}
+    started = time.perf_counter()
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+        env=full,
+        cwd=job.root / "workspace",
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+    def read(key: str) -> str:
+        return read_file_command(Path(full[key]))
+
+    return StepResult(
+        name,
+        done.returncode,
+        done.stdout,
+        done.stderr,
+        parse_file_commands(read("GITHUB_OUTPUT")),
+        parse_file_commands(read("GITHUB_STATE")),
+        parse_file_commands(read("GITHUB_ENV")),
+        read("GITHUB_STEP_SUMMARY"),
+        time.perf_counter() - started,
+    )
+
+
 @dataclass
 class RunningStep:
     """A step's process while it runs (``docker run`` in the container tier, as the runner starts it)."""

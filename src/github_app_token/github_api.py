@@ -110,6 +110,10 @@ class InstallationToken(NamedTuple):
     def __repr__(self) -> str:  # never show the token
         return f"InstallationToken(token='***', expires_at={self.expires_at!r})"
 
+    def expires_epoch(self) -> float:
+        """``expires_at`` as epoch seconds (UTC, GitHub's clock). Raises ValueError when unreadable."""
+        return datetime.datetime.fromisoformat(self.expires_at.replace("Z", "+00:00")).timestamp()
+
 
 def clock_offset(date_header: str, now: float | None = None) -> float | None:
     """GitHub's clock minus ours (``now``, epoch seconds UTC, default the clock), in seconds, from an

@@ -11,7 +11,6 @@ says so on standard output (``docker logs``), which never shows a token, a JWT o
 from __future__ import annotations
 
 import contextlib
-import datetime
 import http.server
 import json
 import os
@@ -35,7 +34,9 @@ if TYPE_CHECKING:
 
 def epoch(expires_at: str) -> float:
     """GitHub's ISO 8601 ``expires_at`` as epoch seconds (UTC)."""
-    return datetime.datetime.fromisoformat(expires_at.replace("Z", "+00:00")).timestamp()
+    from ..github_api import InstallationToken
+
+    return InstallationToken("", expires_at, {}, None, "").expires_epoch()
 
 
 class Held(NamedTuple):
@@ -107,7 +108,7 @@ class Broker:
                 if error.status in (401, 404) or (error.status == 403 and not error.rate_limited):
                     raise Fatal(str(error)) from None
                 raise
-            expires = epoch(minted.expires_at)
+            expires = minted.expires_epoch()
             self.current[key] = Held(minted.token, expires, max(1.0, expires - asked_at))
             self.minted.append((minted.token, expires))
             self.log(f"Minted a new token for {scope.target.owner}; it expires at {minted.expires_at}.")

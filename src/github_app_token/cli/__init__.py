@@ -1,9 +1,10 @@
 """``github-app-token``: the core (:mod:`github_app_token.core`) as a command-line tool.
 
 Subcommands, one module each: ``create`` (mint installation access tokens and hand them over),
-``revoke``, ``installations`` and ``setup`` (register, install and store an app; left out of the
-action's image). Options mirror the action's inputs and go through the same
-parsing; every message names the option the user typed. Exit codes: 0 success, 2 bad input,
+``revoke``, ``installations``, ``git-credential`` (a git credential helper that mints on demand)
+and ``setup`` (register, install and store an app; left out of the action's image). Options
+mirror the action's inputs and go through the same parsing; every message names the option the
+user typed. Exit codes: 0 success, 2 bad input,
 3 GitHub refused, 4 GitHub unreachable, 128 + N when cancelled by signal N (130 for Ctrl-C), 1 for
 a bug (see :mod:`github_app_token.errors`). Ctrl-C and SIGTERM never leave a token valid that
 nobody holds (:mod:`github_app_token.cancel`).
@@ -23,7 +24,7 @@ from typing import TextIO
 from .. import __version__
 from ..cancel import SIGNALS, Cancellation
 from ..errors import ActionError
-from . import create, installations, revoke, setup
+from . import create, git_credential, installations, revoke, setup
 from .common import EPILOG, Context
 
 
@@ -36,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (create, revoke, installations, setup):
+    for module in (create, revoke, installations, git_credential, setup):
         module.add_parser(commands)
     return parser
 

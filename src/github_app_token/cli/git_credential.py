@@ -1,0 +1,164 @@
+"""``github-app-token git-credential``: a git credential helper that mints installation access tokens.
+
+For other CI systems, and for macOS and Windows runners, where the action's token broker cannot
+run: git asks it for a password (gitcredentials(7), the ``get`` action), and it answers
+``username=x-access-token`` and a token of the configured scope, with ``password_expiry_utc``. A
+token is kept in a cache file (mode 0600, in a directory only its user can enter) and handed out
+again while it has a sixth of its life left (ten minutes of GitHub's hour); then a new one is
+minted. ``erase`` (git's answer to a refused credential) drops the cached token; ``store`` does
+nothing. With several ``--owner``, the owner is taken from the URL's path (set
+``credential.useHttpPath``), else the first. In a GitHub Actions step each token is masked
+(``::add-mask::`` on standard error) before it is handed to git.
+
+Configure it with git, e.g. (one line)::
+
+    git config --global credential.https://github.com.helper \
+      '!github-app-token git-credential --client-id Iv23li... --private-key-file ~/app.pem --owner my-org'
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from ..names import Names
+from .common import Context, add_api_options, add_app_options, command, make_api, to_inputs
+
+#: A cached token is handed out again while at least this share of its life is left.
+REFRESH_SHARE = 1 / 6
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    helper = command(
+        commands,
+        "git-credential",
+        "a git credential helper that mints installation access tokens",
+        "A git credential helper (gitcredentials(7)): git runs it with get, store or erase. It answers get "
+        "with username=x-access-token and a token, cached until a sixth of its life is left.",
+    )
+    helper.add_argument("action", choices=["get", "store", "erase"], help="what git asks (git adds it)")
+    add_app_options(helper)
+    scope = helper.add_argument_group("what the token covers (as the action's inputs)")
+    scope.add_argument("--owner", action="append", default=[], help="an installation's owner (repeatable)")
+    scope.add_argument("--repositories", action="append", default=[], help="repository names, or owner/name")
+    scope.add_argument("--permission", action="append", default=[], metavar="NAME=LEVEL", help="e.g. contents=write")
+    scope.add_argument("--installation-id", help="the installation's ID, to skip the lookup")
+    add_api_options(helper)
+    helper.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="where tokens are kept between git's calls (default: $XDG_CACHE_HOME or ~/.cache, then github-app-token)",
+    )
+    helper.set_defaults(run=run)
+
+
+def read_description(text: str) -> dict[str, str]:
+    """git's ``key=value`` lines (up to the blank line); later keys win."""
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            break
+        key, sep, value = line.partition("=")
+        if sep:
+            found[key.strip()] = value
+    return found
+
+
+def cache_file(args: argparse.Namespace, ctx: Context, env: dict[str, str]) -> Path:
+    """The cache file for this app, API and scope (a name that says nothing about them)."""
+    base = args.cache_dir or os.path.join(
+        ctx.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "github-app-token"
+    )
+    key = json.dumps(sorted((k, v) for k, v in env.items() if k.startswith("INPUT_") and "PRIVATE-KEY" not in k))
+    return Path(base) / f"credentials-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
+
+
+def load(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def save(path: Path, data: dict[str, Any]) -> None:
+    """Write the cache only its user can read: the directory 0700, the file 0600 (created so)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with contextlib.suppress(OSError):
+        path.parent.chmod(0o700)
+    temporary = path.with_suffix(".tmp")
+    with contextlib.suppress(FileNotFoundError):
+        temporary.unlink()
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+    os.replace(temporary, path)
+
+
+def fresh(held: object, now: float) -> tuple[str, float] | None:
+    """A cached ``(token, expires)`` still worth handing out at ``now`` (None: mint a new one)."""
+    if not isinstance(held, dict):
+        return None
+    try:
+        token, expires, lifetime = str(held["token"]), float(held["expires"]), float(held["lifetime"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return (token, expires) if expires - now >= lifetime * REFRESH_SHARE else None
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    description = read_description(ctx.stdin.read()) if args.action in ("get", "erase") else {}
+    if args.action == "store":
+        return 0
+    env, names = to_inputs(args, ctx)
+    path = cache_file(args, ctx, env)
+    owners = [owner for item in args.owner for owner in item.replace(",", " ").split()]
+    asked = description.get("path", "").split("/")[0]
+    owner = next((o for o in owners if o.casefold() == asked.casefold()), owners[0] if owners else "")
+    cached = load(path)
+    if args.action == "erase":
+        if cached.pop(owner.casefold(), None) is not None:
+            save(path, cached)
+        return 0
+    held = fresh(cached.get(owner.casefold()), time.time())
+    if held is not None:
+        answer(ctx, *held)
+        return 0
+    token, expires, lifetime = mint_for(owner, env, names, ctx)
+    cached[owner.casefold()] = {"token": token, "expires": expires, "lifetime": lifetime}
+    save(path, cached)
+    answer(ctx, token, expires)
+    return 0
+
+
+def mint_for(owner: str, env: dict[str, str], names: Names, ctx: Context) -> tuple[str, float, float]:
+    """A new token of ``owner``'s scope (the first owner's when none matches): ``(token, expires,
+    lifetime)``, epoch seconds on this machine's clock and seconds."""
+    from ..core import mint_one, request_for
+    from ..inputs import parse_main_inputs
+
+    request = request_for(
+        parse_main_inputs(env, names), env.get("GITHUB_SERVER_URL", ""), env.get("GITHUB_API_URL", "")
+    )
+    scope = next((s for s in request.scopes if s.target.owner.casefold() == owner.casefold()), request.scopes[0])
+    api = make_api(env, names, ctx)
+    started = time.time()
+    try:
+        _, token = mint_one(scope, request, api)
+    finally:
+        api.close()
+    expires = token.expires_epoch() - api.server_offset  # on this machine's clock
+    return token.token, expires, max(1.0, expires - started)
+
+
+def answer(ctx: Context, token: str, expires: float) -> None:
+    if ctx.environ.get("GITHUB_ACTIONS") == "true":
+        ctx.stderr.write(f"::add-mask::{token}\n")
+        ctx.stderr.flush()
+    ctx.stdout.write(f"username=x-access-token\npassword={token}\npassword_expiry_utc={int(expires)}\n")

@@ -1,0 +1,147 @@
+"""``github-app-token git-credential``: real ``git`` against the emulator's git side, asking the CLI for
+credentials, outside Actions (other CI systems, macOS and Windows runners)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.git_server import GitServer, clean_git_env, serve_git
+from tests.github_emulator import App, GitHubEmulator
+from tests.runner_harness import key_fragments, secret_forms
+
+COMMAND = str(Path(sys.executable).parent / "github-app-token")
+CREATE = "/app/installations/{installation_id}/access_tokens"
+
+
+@pytest.fixture
+def git(emulator: GitHubEmulator, tmp_path: Path) -> GitServer:
+    return serve_git(emulator, tmp_path / "git")
+
+
+def helper(app: App, key_file: Path, emulator: GitHubEmulator, cache: Path, *options: str) -> str:
+    """The ``credential.helper`` value a user configures (git appends get, store or erase)."""
+    argv = [COMMAND, "git-credential", "--client-id", app.client_id, "--private-key-file", str(key_file)]
+    argv += ["--api-url", emulator.url, "--cache-dir", str(cache), *options]
+    return "!" + shlex.join(argv)
+
+
+def run_git(home: Path, value: str, *args: str, cwd: Path | None = None, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = {**clean_git_env(home), **extra}
+    config = ["-c", f"credential.helper={value}", "-c", "credential.useHttpPath=true"]
+    return subprocess.run(["git", *config, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def key_file(tmp_path: Path, app_key_pem: str) -> Path:
+    path = tmp_path / "app.pem"
+    path.write_text(app_key_pem)
+    path.chmod(0o600)
+    return path
+
+
+def test_git_clones_and_pushes_with_a_minted_token_cached_between_calls(
+    emulator: GitHubEmulator, app: App, key_file: Path, tmp_path: Path, git: GitServer, app_key_pem: str
+) -> None:
+    cache = tmp_path / "cache"
+    value = helper(app, key_file, emulator, cache, "--owner", "octo-org", "--repositories", "app", "--permission", "contents=write")
+    clone = tmp_path / "clone"
+    cloned = run_git(tmp_path, value, "clone", git.url("octo-org", "app"), str(clone))
+    assert cloned.returncode == 0, cloned.stderr
+    (token,) = emulator.tokens
+    assert emulator.tokens[token].repositories == ["app"] and emulator.tokens[token].permissions == {"contents": "write"}
+    (clone / "new.txt").write_text("x\n")
+    run_git(tmp_path, value, "add", "new.txt", cwd=clone)
+    run_git(tmp_path, value, "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-qm", "x", cwd=clone)
+    pushed = run_git(tmp_path, value, "push", "origin", "HEAD:main", cwd=clone)
+    assert pushed.returncode == 0, pushed.stderr
+    assert len(emulator.tokens) == 1  # the cached token served the push: one token, minted once
+    assert len(emulator.requests_to("POST", CREATE)) == 1
+    # The cache is its user's alone, and no output shows a secret.
+    (cached,) = cache.iterdir()
+    assert oct(cache.stat().st_mode & 0o777) == oct(0o700) and oct(cached.stat().st_mode & 0o777) == oct(0o600)
+    for output in (cloned, pushed):
+        for secret in [*secret_forms(token), *key_fragments(app_key_pem)]:
+            assert secret not in output.stdout + output.stderr
+
+
+def test_a_token_near_its_end_is_replaced(
+    emulator: GitHubEmulator, app: App, key_file: Path, tmp_path: Path, git: GitServer
+) -> None:
+    """Model time: the cache says the token has 9 minutes left (under a sixth of its hour)."""
+    cache = tmp_path / "cache"
+    value = helper(app, key_file, emulator, cache, "--owner", "octo-org")
+    assert run_git(tmp_path, value, "ls-remote", git.url("octo-org", "app")).returncode == 0
+    (cached,) = cache.iterdir()
+    data = json.loads(cached.read_text())
+    data["octo-org"]["expires"] = time.time() + 9 * 60
+    cached.write_text(json.dumps(data))
+    assert run_git(tmp_path, value, "ls-remote", git.url("octo-org", "app")).returncode == 0
+    assert len(emulator.tokens) == 2
+    data["octo-org"]["expires"] = time.time() + 11 * 60  # 11 minutes: still handed out
+    cached.write_text(json.dumps(data))
+    assert run_git(tmp_path, value, "ls-remote", git.url("octo-org", "app")).returncode == 0
+    assert len(emulator.tokens) == 2
+
+
+def test_a_refused_token_is_erased_and_the_next_call_mints_again(
+    emulator: GitHubEmulator, app: App, key_file: Path, tmp_path: Path, git: GitServer
+) -> None:
+    cache = tmp_path / "cache"
+    value = helper(app, key_file, emulator, cache, "--owner", "octo-org")
+    assert run_git(tmp_path, value, "ls-remote", git.url("octo-org", "app")).returncode == 0
+    (first,) = emulator.tokens
+    emulator.tokens[first].revoked = True  # revoked elsewhere: git is refused, then calls erase
+    refused = run_git(tmp_path, value, "ls-remote", git.url("octo-org", "app"))
+    assert refused.returncode != 0
+    assert json.loads(next(cache.iterdir()).read_text()) == {}
+    assert run_git(tmp_path, value, "ls-remote", git.url("octo-org", "app")).returncode == 0
+    assert len(emulator.tokens) == 2
+
+
+def test_several_owners_pick_the_token_by_the_urls_owner(
+    emulator: GitHubEmulator, app: App, key_file: Path, tmp_path: Path, git: GitServer
+) -> None:
+    value = helper(app, key_file, emulator, tmp_path / "cache", "--owner", "octo-org", "--owner", "octocat")
+    assert run_git(tmp_path, value, "ls-remote", git.url("octocat", "blog")).returncode == 0
+    (token,) = emulator.tokens.values()
+    assert token.installation.account.login == "octocat"
+    assert run_git(tmp_path, value, "ls-remote", git.url("octo-org", "app")).returncode == 0
+    assert {t.installation.account.login for t in emulator.tokens.values()} == {"octo-org", "octocat"}
+
+
+def test_in_a_github_actions_step_each_token_is_masked_first(
+    emulator: GitHubEmulator, app: App, key_file: Path, tmp_path: Path, git: GitServer
+) -> None:
+    value = helper(app, key_file, emulator, tmp_path / "cache", "--owner", "octo-org")
+    done = run_git(tmp_path, value, "ls-remote", git.url("octo-org", "app"), GITHUB_ACTIONS="true")
+    assert done.returncode == 0, done.stderr
+    (token,) = emulator.tokens
+    assert f"::add-mask::{token}" in done.stderr and done.stderr.count(token) == 1
+
+
+def test_a_mistake_is_one_line_for_git_to_show(emulator: GitHubEmulator, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [COMMAND, "git-credential", "--client-id", "Iv1", "--owner", "octo-org", "--api-url", emulator.url, "get"],
+        input="protocol=https\nhost=github.com\n\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("error: No private key") and done.stderr.count("\n") == 1
+    assert emulator.exchanges == []
+
+
+def test_store_does_nothing(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [COMMAND, "git-credential", "store"], input="password=x\n\n", capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and done.stdout == "" and done.stderr == ""
