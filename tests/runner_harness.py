@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 import jwt as pyjwt
 import yaml
 
+from tests.coverage_env import coverage_env
 from tests.runner_rules import Command, output_lines, workflow_commands
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -208,7 +209,7 @@ class Job:
         """The command line and the environment of the process that runs ``stage``."""
         if not self.image:
             program = ENTRYPOINT if stage == "main" else self.root / "action" / "post"
-            return [sys.executable, "-I", str(program)], env
+            return [sys.executable, "-I", str(program)], {**env, **coverage_env()}  # + coverage, when measured
         argv = ["docker", "run", "--rm", "--network", "host", "--workdir", "/github/workspace"]
         for sub, mount in self.MOUNTS.items():
             argv += ["-v", f"{self.root / sub}:{mount}"]

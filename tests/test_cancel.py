@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.coverage_env import coverage_env
 from tests.github_emulator import App, Fault, GitHubEmulator
 from tests.runner_harness import Job, RunningStep, StepResult, assert_no_leaks, assert_only_our_commands, jwts_seen
 
@@ -118,6 +119,7 @@ def cli_process(emulator: GitHubEmulator, app: App, key_file: Path, *extra: str,
     argv = [sys.executable, "-m", "github_app_token.cli", "create", "--client-id", app.client_id]
     argv += ["--private-key-file", str(key_file), "--api-url", emulator.url, *extra]
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "src")}
+    env.update(coverage_env())
     return subprocess.Popen(argv, env=env, text=True, stderr=subprocess.PIPE, **kw)  # type: ignore[call-overload, no-any-return]
 
 

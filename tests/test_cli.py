@@ -14,6 +14,7 @@ from pathlib import Path
 import jwt as pyjwt
 import pytest
 
+from tests.coverage_env import coverage_env
 from tests.github_emulator import App, GitHubEmulator
 from tests.runner_harness import key_fragments
 
@@ -32,7 +33,7 @@ JSON_KEYS = {
 
 
 def cli(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    base = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp")}
+    base = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), **coverage_env()}
     return subprocess.run(
         [COMMAND, *args],
         env={**base, **(env or {})},

@@ -30,6 +30,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.conftest import assert_exchanges_conform
+from tests.coverage_env import coverage_env
 from tests.github_emulator import GitHubEmulator, default_world
 from tests.setup_world import World, assert_nothing_secret, web_world
 from tests.test_setup import same_key
@@ -109,6 +110,7 @@ def test_setup_in_a_real_browser(world: World, chromium: object, tmp_path: Path)
         "HOME": str(tmp_path),
         "GH_ENTERPRISE_TOKEN": token,
         "BROWSER": f"{sys.executable} {OPENER} {port} %s",
+        **coverage_env(),
     }
     root = world.web.root
     setup = subprocess.Popen(

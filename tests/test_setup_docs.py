@@ -13,6 +13,7 @@ import pytest
 
 from github_app_token.cli.setup import NOT_IN_IMAGE
 from github_app_token.setup import messages
+from tests.coverage_env import coverage_env
 from tests.github_emulator import App, GitHubEmulator, pem_pkcs1
 from tests.github_web import GitHubWeb
 from tests.runner_harness import ROOT, secret_forms
@@ -70,6 +71,7 @@ def test_the_repository_dispatch_recipe_runs_against_the_emulator(
         "GITHUB_API_URL": emulator.url,
         "GITHUB_APP_PRIVATE_KEY": app_key_pem,
         "APP_CLIENT_ID": app.client_id,
+        **coverage_env(),
     }
     done = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", dispatch_recipe()], env=env, capture_output=True, text=True, timeout=120
