@@ -273,7 +273,7 @@ def run_script(job: Job, name: str, script: str, env: dict[str, str], timeout: f
     started = time.perf_counter()
     done = subprocess.run(
         ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
-        env=full,
+        env={**full, **coverage_env()},
         cwd=job.root / "workspace",
         capture_output=True,
         text=True,
