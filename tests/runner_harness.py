@@ -269,7 +269,8 @@ def run_script(job: Job, name: str, script: str, env: dict[str, str], timeout: f
     """A ``run:`` step of the job on the runner's host: ``bash -e`` (the runner's ``shell: bash`` is
     ``bash --noprofile --norc -eo pipefail {0}``) with the runner's variables for a step (its own
     GITHUB_OUTPUT and the like), ``env`` (the step's ``env:``) and ``PATH``; what the runner collects."""
-    full = {**job.runner_env(name), "PATH": os.environ.get("PATH", ""), **env}
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])  # the test's CLI
+    full = {**job.runner_env(name), "PATH": path, **env}
     started = time.perf_counter()
     done = subprocess.run(
         ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],

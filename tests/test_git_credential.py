@@ -32,7 +32,9 @@ def helper(app: App, key_file: Path, emulator: GitHubEmulator, cache: Path, *opt
     return "!" + shlex.join(argv)
 
 
-def run_git(home: Path, value: str, *args: str, cwd: Path | None = None, **extra: str) -> subprocess.CompletedProcess[str]:
+def run_git(
+    home: Path, value: str, *args: str, cwd: Path | None = None, **extra: str
+) -> subprocess.CompletedProcess[str]:
     env = {**clean_git_env(home), **extra}
     config = ["-c", f"credential.helper={value}", "-c", "credential.useHttpPath=true"]
     return subprocess.run(["git", *config, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
@@ -50,12 +52,16 @@ def test_git_clones_and_pushes_with_a_minted_token_cached_between_calls(
     emulator: GitHubEmulator, app: App, key_file: Path, tmp_path: Path, git: GitServer, app_key_pem: str
 ) -> None:
     cache = tmp_path / "cache"
-    value = helper(app, key_file, emulator, cache, "--owner", "octo-org", "--repositories", "app", "--permission", "contents=write")
+    value = helper(
+        app, key_file, emulator, cache, "--owner", "octo-org", "--repositories", "app", "--permission", "contents=write"
+    )
     clone = tmp_path / "clone"
     cloned = run_git(tmp_path, value, "clone", git.url("octo-org", "app"), str(clone))
     assert cloned.returncode == 0, cloned.stderr
     (token,) = emulator.tokens
-    assert emulator.tokens[token].repositories == ["app"] and emulator.tokens[token].permissions == {"contents": "write"}
+    assert emulator.tokens[token].repositories == ["app"] and emulator.tokens[token].permissions == {
+        "contents": "write"
+    }
     (clone / "new.txt").write_text("x\n")
     run_git(tmp_path, value, "add", "new.txt", cwd=clone)
     run_git(tmp_path, value, "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-qm", "x", cwd=clone)

@@ -27,6 +27,9 @@ from tests.github_emulator import App, GitHubEmulator
 from tests.runner_harness import ROOT, Job, StepResult, key_fragments, run_script, runner_view, secret_forms
 
 README = (ROOT / "README.md").read_text()
+CLI = str(Path(sys.executable).parent / "github-app-token")
+#: The test's installation first on PATH, as pip puts the command on a user's.
+PATH = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
 
 
 def recipe(name: str) -> str:
@@ -40,8 +43,11 @@ def localised(text: str, app: App, key_file: Path, git: GitServer) -> str:
     """The recipe with its placeholders replaced by this test's world."""
     for placeholder in ("~/Downloads/my-app.private-key.pem", "~/keys/my-app.pem"):
         text = text.replace(placeholder, str(key_file))
+    host = git.base_url.removeprefix("http://")
     return (
         text.replace("Iv23liAbCdEf123456", app.client_id)
+        .replace("https://x-access-token:", "http://x-access-token:")  # the emulator's git side has no TLS
+        .replace("@github.com/", f"@{host}/")
         .replace("https://github.com", git.base_url)
         .replace("my-org/docs", "octo-org/app")
         .replace("my-org/website", "octo-org/app")
@@ -110,10 +116,18 @@ def test_the_macos_and_windows_recipe_runs_as_host_steps(
             context.update({f"steps.app-token.outputs.{k}": v for k, v in outputs.items()})
     create, revoke = results
     (token,) = emulator.tokens
-    assert create.commands("add-mask")[-1] == token and create.stdout.index(f"::add-mask::{token}") < create.stdout.index(
-        "Created an installation access token"
-    )
-    assert set(outputs) >= {"token", "tokens", "installation-id", "app-slug", "expires-at", "permissions", "repositories"}
+    assert create.commands("add-mask")[-1] == token and create.stdout.index(
+        f"::add-mask::{token}"
+    ) < create.stdout.index("Created an installation access token")
+    assert set(outputs) >= {
+        "token",
+        "tokens",
+        "installation-id",
+        "app-slug",
+        "expires-at",
+        "permissions",
+        "repositories",
+    }
     assert json.loads(outputs["tokens"]) == {"octo-org": token} and outputs["token"] == token
     assert emulator.tokens[token].revoked and revoke.stdout == "octo-org\trevoked\n"
     masks: list[str] = []
@@ -122,12 +136,15 @@ def test_the_macos_and_windows_recipe_runs_as_host_steps(
     assert_quiet([create.stderr, revoke.stdout + revoke.stderr, shown], emulator, app_key_pem)
 
 
-def test_the_macos_recipe_fails_with_the_clis_words(world: dict[str, Any], emulator: GitHubEmulator, app: App, tmp_path: Path) -> None:
+def test_the_macos_recipe_fails_with_the_clis_words(
+    world: dict[str, Any], emulator: GitHubEmulator, app: App, tmp_path: Path
+) -> None:
     """A mistake in the create step: one ::error:: naming the CLI's option, the CLI's exit code."""
     job = Job(tmp_path / "job", emulator.url)
     script = 'github-app-token create --client-id "$APP_CLIENT_ID" --permission contents=writ --github-output'
     result = run_script(job, "app-token", script, {"APP_CLIENT_ID": app.client_id, "GITHUB_APP_PRIVATE_KEY": "x"})
-    assert result.exit_code == 2 and result.errors[0].startswith("GITHUB_APP_PRIVATE_KEY (--private-key-env)")
+    assert result.exit_code == 2
+    assert result.errors == ["--permission contents=… must be one of: read, write; it is 'writ'."]
     assert result.outputs == {} and not emulator.tokens
 
 
@@ -176,7 +193,7 @@ def test_the_gitlab_recipe(
 def test_a_gitlab_file_variable_is_named_as_a_path(emulator: GitHubEmulator, app: App, world: dict[str, Any]) -> None:
     """GitLab's File variables hold the file's path: the error says to pass it with --private-key-file."""
     done = subprocess.run(
-        ["github-app-token", "create", "--client-id", app.client_id, "--owner", "octo-org", "--api-url", emulator.url],
+        [CLI, "create", "--client-id", app.client_id, "--owner", "octo-org", "--api-url", emulator.url],
         env={"PATH": os.environ["PATH"], "GITHUB_APP_PRIVATE_KEY": "/builds/my-org/docs.tmp/GITHUB_APP_PRIVATE_KEY"},
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
@@ -184,7 +201,9 @@ def test_a_gitlab_file_variable_is_named_as_a_path(emulator: GitHubEmulator, app
 
 
 # --- a laptop; git's credential helper -------------------------------------------------------------------------
-def test_the_laptop_recipe(world: dict[str, Any], emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path) -> None:
+def test_the_laptop_recipe(
+    world: dict[str, Any], emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path
+) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     gh = bin_dir / "gh"  # the GitHub CLI is not installed here: a stand-in that does what the recipe asks of it
@@ -195,7 +214,11 @@ def test_the_laptop_recipe(world: dict[str, Any], emulator: GitHubEmulator, app:
         "| python3 -c \"import json, sys; print(json.load(sys.stdin)['repositories'][0]['full_name'])\"\n"
     )
     gh.chmod(0o755)
-    env = {"PATH": os.pathsep.join([str(bin_dir), os.environ["PATH"]]), "GITHUB_API_URL": emulator.url, "HOME": str(tmp_path)}
+    env = {
+        "PATH": os.pathsep.join([str(bin_dir), PATH]),
+        "GITHUB_API_URL": emulator.url,
+        "HOME": str(tmp_path),
+    }
     done = subprocess.run(
         ["bash", "-eo", "pipefail", "-c", localised(recipe("laptop"), app, world["key_file"], world["git"])],
         env=env, capture_output=True, text=True, timeout=120, check=False,
@@ -207,15 +230,26 @@ def test_the_laptop_recipe(world: dict[str, Any], emulator: GitHubEmulator, app:
     assert_quiet([done.stdout + done.stderr], emulator, app_key_pem)
 
 
-def test_the_git_credential_recipe(world: dict[str, Any], emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path) -> None:
+def test_the_git_credential_recipe(
+    world: dict[str, Any], emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path
+) -> None:
     home = tmp_path / "home"
+    home.mkdir()
     env = {**clean_git_env(home), "GITHUB_API_URL": emulator.url}
     env.pop("GIT_CONFIG_GLOBAL")  # the recipe writes the user's global configuration
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
     script = localised(recipe("git-credential"), app, world["key_file"], world["git"]).replace(
         "octo-org/website.git", "octo-org/app.git"
     )
-    done = subprocess.run(["bash", "-eo", "pipefail", "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", script],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "app" / ".git").is_dir()
     (token,) = emulator.tokens.values()
