@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,15 @@ from tests.github_emulator import GitHubEmulator
 from tests.test_act import assert_no_secret_in, repository, run_act
 
 pytestmark = pytest.mark.container
+
+
+@pytest.fixture(autouse=True)
+def no_broker_left(docker_engine: None) -> Iterator[None]:
+    """Whatever a test does, no broker outlives it (a failed assertion would leave one running)."""
+    yield
+    left = docker("ps", "-aq", "--filter", "label=com.github.github-app-token").stdout.split()
+    if left:
+        docker("rm", "-f", *left, check=False)
 
 WORKFLOW = """\
 name: long

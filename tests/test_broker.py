@@ -244,17 +244,22 @@ def test_the_process_reads_stdin_and_ends_with_its_directory(
     process = subprocess.Popen(
         broker_process(tmp_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={}
     )
-    assert process.stdin is not None
-    process.stdin.write(config.dumps())
-    process.stdin.close()
-    process.stdin = None  # handed over: communicate() below only reads
-    wait_until_ready(directory)
-    assert ask(str(directory), "GET", "/token").strip() == config.tokens[0]["token"]
-    environ = Path(f"/proc/{process.pid}/environ").read_bytes()
-    cmdline = Path(f"/proc/{process.pid}/cmdline").read_bytes()
-    assert app_key_pem.splitlines()[1].encode() not in environ + cmdline  # the key is in memory only
-    shutil.rmtree(directory)
-    stdout, stderr = process.communicate(timeout=60)
+    try:
+        assert process.stdin is not None
+        process.stdin.write(config.dumps())
+        process.stdin.close()
+        process.stdin = None  # handed over: communicate() below only reads
+        wait_until_ready(directory)
+        assert ask(str(directory), "GET", "/token").strip() == config.tokens[0]["token"]
+        environ = Path(f"/proc/{process.pid}/environ").read_bytes()
+        cmdline = Path(f"/proc/{process.pid}/cmdline").read_bytes()
+        assert app_key_pem.splitlines()[1].encode() not in environ + cmdline  # the key is in memory only
+        shutil.rmtree(directory)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:  # a failed assertion above: leave no broker behind
+            process.kill()
+            process.communicate()
     assert process.returncode == 0, stderr
     output = (stdout + stderr).decode()
     assert "its directory is gone" in output and all(t.revoked for t in emulator.tokens.values())

@@ -38,6 +38,15 @@ from tests.runner_harness import (
 )
 
 pytestmark = pytest.mark.container
+
+
+@pytest.fixture(autouse=True)
+def no_broker_left(docker_engine: None) -> Iterator[None]:
+    """Whatever a test does, no broker outlives it (a failed assertion would leave one running)."""
+    yield
+    left = docker("ps", "-aq", "--filter", "label=com.github.github-app-token").stdout.split()
+    if left:
+        docker("rm", "-f", *left, check=False)
 LIFETIME = 20  # seconds: the emulator's compressed hour
 RUNNER_UID = 1001  # the user host steps run as on GitHub-hosted runners
 

@@ -61,6 +61,8 @@ def assert_tokens_per_owner(run: JobRun, emulator: GitHubEmulator, owners: list[
     assert run.post is not None and run.post.exit_code == 0
     assert all(issued.revoked for issued in emulator.tokens.values())
     assert len(emulator.requests_to("DELETE", "/installation/token")) == len(owners)
+    for owner in owners:  # one line per owner, naming it
+        assert f"Revoked the installation access token for '{owner}' (it would have expired at " in run.post.stdout
     return dict(tokens)
 
 

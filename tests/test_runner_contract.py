@@ -349,7 +349,7 @@ def wrong_keys(key: rsa.RSAPrivateKey) -> dict[str, tuple[str, str]]:
         "openssh-private": (openssh_private, "OpenSSH key"),
         "certificate": (_certificate(key), "holds a certificate"),
         "encrypted": (encrypted, "encrypted with a passphrase"),
-        "ec": (ec_key, "is a EC key; GitHub App keys are RSA keys"),
+        "ec": (ec_key, "is an EC key; GitHub App keys are RSA keys"),
         "base64-der": (base64.b64encode(der).decode(), "looks like base64 text"),
         "plain-text": ("my-app-secret-value", "is not a PEM private key"),
         "truncated": (truncated, "could not be read"),

@@ -462,6 +462,8 @@ def parse_main_inputs(env: Mapping[str, str], names: Names = ACTION_NAMES) -> Ma
         try:
             issuer, issuer_input = parse_issuer(env, names)
         except MissingCredentials as error:
+            if reason == messages.NO_SECRETS_OTHERWISE:  # the ID is a variable, not a secret
+                reason = messages.NO_VARIABLE_OTHERWISE
             raise MissingCredentials(str(error) + reason) from None
         if not private_key.strip():
             raise MissingCredentials(messages.MISSING_PRIVATE_KEY + reason)

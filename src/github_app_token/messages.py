@@ -28,6 +28,11 @@ NO_SECRETS_DEPENDABOT = (
     "store, not the Actions one, and no variables: add the key and the client ID under Settings > "
     "Secrets and variables > Dependabot, or set skip-without-credentials: true."
 )
+NO_VARIABLE_OTHERWISE = (
+    " If it comes from a variable (vars.APP_CLIENT_ID), check its name under Settings > Secrets and "
+    "variables > Actions > Variables (a variable that does not exist is empty, without an error); an "
+    "environment's variable needs the job's environment:."
+)
 NO_SECRETS_OTHERWISE = (
     " If this step is in a reusable workflow, the calling workflow must pass the secret "
     "(secrets: inherit, or secrets: with its name); if it uses an environment's secret, the job needs "
@@ -218,7 +223,7 @@ KEY_IS_ENCRYPTED = (
     "{inputs[private-key]} is encrypted with a passphrase; the key is needed as GitHub issued it, "
     "unencrypted." + KEY_HELP
 )
-KEY_NOT_RSA = "{inputs[private-key]} is a {kind} key; GitHub App keys are RSA keys." + KEY_HELP
+KEY_NOT_RSA = "{inputs[private-key]} is {article} {kind} key; GitHub App keys are RSA keys." + KEY_HELP
 KEY_IS_BASE64 = "{inputs[private-key]} looks like base64 text without PEM header lines, not a PEM key." + KEY_HELP
 KEY_NOT_PEM = "{inputs[private-key]} is not a PEM private key (it has no -----BEGIN line)." + KEY_HELP
 KEY_UNKNOWN_PEM = "{inputs[private-key]} holds a PEM block of type '{label}', not an RSA private key." + KEY_HELP
@@ -337,7 +342,7 @@ POST_SKIPPED = "'skip-token-revoke' is true: the token was not revoked; it expir
 POST_NO_TOKEN = "No token was saved by the main step, so there is nothing to revoke."  # noqa: S105 - a message, not a password
 POST_EXPIRED = "The token expired at {expires_at}; nothing to revoke."
 POST_REVOKED = "Revoked the installation access token."
-POST_REVOKED_ONE = "Revoked an installation access token (it would have expired at {expires_at})."
+POST_REVOKED_ONE = "Revoked the installation access token for '{owner}' (it would have expired at {expires_at})."
 POST_REVOKE_FAILED = (
     "Could not revoke the installation access token ({reason}). It stays valid until it expires at {expires_at}."
 )

@@ -54,16 +54,18 @@ def github_now(clock_offset: str) -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=offset)
 
 
-def saved_tokens(env: Mapping[str, str]) -> list[tuple[str, str]]:
-    """``[(token, expires-at)]`` the main step saved: ``tokens`` for several owners, else ``token``."""
+def saved_tokens(env: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """``[(token, expires-at, owner)]`` the main step saved: ``tokens`` for several owners (with each
+    owner as written), else ``token`` (owner "")."""
     several = runner.get_state(env, "tokens")
     if several:
         try:
-            return [(str(item["token"]), str(item["expires-at"])) for item in json.loads(several)]
-        except (ValueError, TypeError, KeyError):
+            entries = json.loads(several)
+            return [(str(item["token"]), str(item["expires-at"]), str(item.get("owner", ""))) for item in entries]
+        except (ValueError, TypeError, KeyError, AttributeError):
             pass  # unreadable: fall back to the first token, saved on its own too
     token = runner.get_state(env, "token")
-    return [(token, runner.get_state(env, "expires-at") or "an unknown time")] if token else []
+    return [(token, runner.get_state(env, "expires-at") or "an unknown time", "")] if token else []
 
 
 def run(env: Mapping[str, str], log: runner.Log | None = None, cancellation: Cancellation | None = None) -> int:
@@ -85,8 +87,8 @@ def run(env: Mapping[str, str], log: runner.Log | None = None, cancellation: Can
             log.info(messages.POST_NO_TOKEN)
             return 0
         now = github_now(runner.get_state(env, "clock-offset"))
-        live = [(token, expiry) for token, expiry in saved if not is_expired(expiry, now)]
-        for _, expiry in (item for item in saved if item not in live):
+        live = [item for item in saved if not is_expired(item[1], now)]
+        for _, expiry, _ in (item for item in saved if item not in live):
             log.info(messages.POST_EXPIRED.format(expires_at=expiry))
         if not live:
             return 0
@@ -94,8 +96,8 @@ def run(env: Mapping[str, str], log: runner.Log | None = None, cancellation: Can
 
         api = GitHubAPI(parse_api_url(env), log=log.info, debug=log.debug, ca_bundle=resolve_ca_bundle(env))
         try:
-            for token, expiry in live:
-                revoke_one(api, token, expiry, log, several=len(saved) > 1)
+            for token, expiry, owner in live:
+                revoke_one(api, token, expiry, log, owner=owner if len(saved) > 1 else "")
         finally:
             api.close()
     except ActionError as error:
@@ -147,7 +149,7 @@ def parse_lifetime(env: Mapping[str, str]) -> str:
     return get_input(env, "lifetime").lower() or "hour"
 
 
-def revoke_one(api: GitHubAPI, token: str, expires_at: str, log: runner.Log, *, several: bool) -> None:
+def revoke_one(api: GitHubAPI, token: str, expires_at: str, log: runner.Log, *, owner: str = "") -> None:
     """Revoke one token; say what happened in one line (a warning only when it stays valid)."""
     try:
         api.revoke_installation_token(token)
@@ -160,4 +162,7 @@ def revoke_one(api: GitHubAPI, token: str, expires_at: str, log: runner.Log, *, 
     except ActionError as error:
         log.warning(messages.POST_REVOKE_FAILED.format(reason=str(error), expires_at=expires_at))
     else:
-        log.info(messages.POST_REVOKED_ONE.format(expires_at=expires_at) if several else messages.POST_REVOKED)
+        if owner:
+            log.info(messages.POST_REVOKED_ONE.format(owner=owner, expires_at=expires_at))
+        else:
+            log.info(messages.POST_REVOKED)

@@ -54,6 +54,11 @@ _PATH = re.compile(
 )
 
 
+def article(kind: str) -> str:
+    """``an`` before a key type said with a vowel first (an EC, an Ed25519 key), else ``a`` (a DSA key)."""
+    return "an" if kind[:1].upper() in "AEIOU" else "a"
+
+
 def to_pem(text: str, names: Names = ACTION_NAMES) -> bytes:
     """Return the key as canonical PEM bytes (64-column body), or raise InputError.
 
@@ -91,7 +96,8 @@ def to_pem(text: str, names: Names = ACTION_NAMES) -> bytes:
         if any("CERTIFICATE" in label for label in labels):
             raise InputError(messages.KEY_IS_CERTIFICATE.format(inputs=names))
         if any(label in ("EC PRIVATE KEY", "DSA PRIVATE KEY") for label in labels):
-            raise InputError(messages.KEY_NOT_RSA.format(kind=labels[0].split()[0], inputs=names))
+            kind = labels[0].split()[0]
+            raise InputError(messages.KEY_NOT_RSA.format(kind=kind, article=article(kind), inputs=names))
         if labels:
             raise InputError(messages.KEY_UNKNOWN_PEM.format(label=labels[0][:40], inputs=names))
         raise InputError(messages.KEY_DAMAGED.format(inputs=names))
@@ -126,5 +132,5 @@ def load_private_key(text: str, names: Names = ACTION_NAMES) -> RSAPrivateKey:
         raise InputError(messages.KEY_DAMAGED.format(inputs=names)) from None
     if not isinstance(key, rsa.RSAPrivateKey):
         kind = type(key).__name__.removeprefix("_").replace("PrivateKey", "") or "non-RSA"
-        raise InputError(messages.KEY_NOT_RSA.format(kind=kind, inputs=names))
+        raise InputError(messages.KEY_NOT_RSA.format(kind=kind, article=article(kind), inputs=names))
     return key

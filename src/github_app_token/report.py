@@ -117,7 +117,9 @@ def state(minted: list[Minted], clock_offset: float, broker: Broker | None = Non
     first = minted[0]
     saved = {"token": first.token.token, "expires-at": first.token.expires_at, "clock-offset": str(round(clock_offset))}
     if len(minted) > 1:
-        saved["tokens"] = _compact([{"token": m.token.token, "expires-at": m.token.expires_at} for m in minted])
+        saved["tokens"] = _compact(
+            [{"token": m.token.token, "expires-at": m.token.expires_at, "owner": m.owner} for m in minted]
+        )
     if broker is not None:
         saved["broker"] = _compact({"container": broker.container, "directory": broker.directory})
     return saved
