@@ -39,6 +39,7 @@ def no_broker_left(docker_engine: None) -> Iterator[None]:
     if left:
         docker("rm", "-f", *left, check=False)
 
+
 WORKFLOW = """\
 name: long
 on: push

@@ -47,6 +47,8 @@ def no_broker_left(docker_engine: None) -> Iterator[None]:
     left = docker("ps", "-aq", "--filter", "label=com.github.github-app-token").stdout.split()
     if left:
         docker("rm", "-f", *left, check=False)
+
+
 LIFETIME = 20  # seconds: the emulator's compressed hour
 RUNNER_UID = 1001  # the user host steps run as on GitHub-hosted runners
 
