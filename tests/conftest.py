@@ -21,6 +21,7 @@ from tests.github_emulator import (
     pem_pkcs1,
 )
 from tests.runner_harness import Job, StepResult, assert_no_leaks, assert_only_our_commands, jwts_seen
+from tests.setup_world import World, web_world
 
 # Fixtures shared by the container tiers.
 __all__ = ["action_image", "base_image", "docker_engine", "registry", "released_image"]
@@ -70,6 +71,17 @@ def assert_exchanges_conform(emu: GitHubEmulator) -> None:
     """Every request and response the emulator saw matches GitHub's API description."""
     found = [f"{e.method} {e.path}: {p}" for e in emu.exchanges for p in problems(e)]
     assert not found, "\n".join(found)
+
+
+@pytest.fixture
+def world(app_key: rsa.RSAPrivateKey) -> Iterator[World]:
+    """The emulator with its web side (tests/github_web.py), for the setup command's tests."""
+    emulator = GitHubEmulator()
+    default_world(emulator, app_key)
+    built = web_world(emulator)
+    with emulator:
+        yield built
+    assert_exchanges_conform(emulator)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ run: started from the action's container through the Docker socket.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import shutil
@@ -25,6 +26,7 @@ import pytest
 from github_app_token.broker import protocol, scripts, server
 from github_app_token.broker.stop import ask
 from github_app_token.github_api import GitHubAPI
+from tests.coverage_env import coverage_env
 from tests.git_server import clean_git_env, serve_git
 from tests.github_emulator import App, GitHubEmulator
 from tests.runner_harness import ENTRYPOINT, key_fragments, secret_forms
@@ -242,7 +244,11 @@ def test_the_process_reads_stdin_and_ends_with_its_directory(
     directory.mkdir(parents=True, mode=0o700)
     config = config_for(emulator, app, app_key_pem, directory)
     process = subprocess.Popen(
-        broker_process(tmp_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={}
+        broker_process(tmp_path),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=coverage_env(),
     )
     try:
         assert process.stdin is not None
@@ -270,7 +276,7 @@ def test_the_process_reads_stdin_and_ends_with_its_directory(
 
 def test_an_unreadable_configuration_is_one_line(tmp_path: Path) -> None:
     done = subprocess.run(
-        broker_process(tmp_path), input=b"not json", capture_output=True, timeout=60, check=False, env={}
+        broker_process(tmp_path), input=b"not json", capture_output=True, timeout=60, check=False, env=coverage_env()
     )
     assert done.returncode == 2
     assert done.stdout.decode() == "The broker's configuration on standard input is unreadable; nothing to serve.\n"
@@ -414,3 +420,144 @@ def test_the_container_id_comes_from_the_mount_table(tmp_path: Path) -> None:
     assert own_container_id(str(table)) == "0123abcd"
     table.write_text("25 1 254:1 / / rw - ext4 /dev/vda1 rw\n")
     assert own_container_id(str(table)) == ""
+
+
+# --- the main step's and the post step's sides, without Docker -------------------------------------------
+def test_the_shared_directory_is_the_runners_temp_mount_or_acts_volume() -> None:
+    from github_app_token.broker.launch import Shared, shared_directory
+
+    runner = {"Mounts": [{"Type": "bind", "Source": "/home/runner/work/_temp", "Destination": "/github/runner_temp"}]}
+    assert shared_directory(runner, "/github/runner_temp") == Shared(
+        "/github/runner_temp", "/home/runner/work/_temp", "/home/runner/work/_temp", "bind"
+    )
+    act = {"Mounts": [{"Type": "volume", "Name": "act-job-env", "Destination": "/var/run/act"}]}
+    assert shared_directory(act, "/tmp") == Shared("/var/run/act", "/var/run/act", "act-job-env", "volume")
+    older = {"Mounts": [{"Type": "bind", "Source": "/x/_temp/_github_home", "Destination": "/github/home"}]}
+    assert shared_directory(older, "/home/runner/work/_temp") is None  # runners before 2.329
+
+
+def test_the_root_layer_tells_a_container_from_the_one_whose_network_it_shares(tmp_path: Path) -> None:
+    from github_app_token.broker.launch import root_layer
+
+    table = tmp_path / "mountinfo"
+    table.write_text(
+        "115 64 0:49 / / rw,relatime master:3 - overlay overlay rw,lowerdir=/l/A:/l/B,"
+        "upperdir=/var/lib/docker/overlay2/9fb2/diff,workdir=/var/lib/docker/overlay2/9fb2/work\n"
+        "116 115 254:1 /var/lib/docker/containers/JOB/hostname /etc/hostname rw - ext4 /dev/vda1 rw\n"
+    )
+    assert root_layer(str(table)) == "/var/lib/docker/overlay2/9fb2/diff"
+    table.write_text("20 1 254:1 /var/lib/docker/vfs/dir/abc / rw - ext4 /dev/vda1 rw\n")
+    assert root_layer(str(table)) == "/var/lib/docker/vfs/dir/abc"
+    assert root_layer(str(tmp_path / "missing")) == ""
+
+
+def test_later_steps_environment_appends_to_the_jobs_git_configuration() -> None:
+    from github_app_token.broker.launch import Broker, describe, environment
+
+    broker = Broker("0123456789abcdef", "/github/runner_temp/github-app-token-x", "/home/runner/work/_temp/x/token")
+    values = environment(broker, {"GIT_CONFIG_COUNT": "2"}, "https://github.com/")
+    assert values == {
+        "GITHUB_APP_TOKEN_COMMAND": "/home/runner/work/_temp/x/token",
+        "GIT_CONFIG_KEY_2": "credential.https://github.com.helper",
+        "GIT_CONFIG_VALUE_2": "",
+        "GIT_CONFIG_KEY_3": "credential.https://github.com.helper",
+        "GIT_CONFIG_VALUE_3": '!"$GITHUB_APP_TOKEN_COMMAND" git-credential',
+        "GIT_CONFIG_KEY_4": "credential.https://github.com.useHttpPath",
+        "GIT_CONFIG_VALUE_4": "true",
+        "GIT_CONFIG_COUNT": "5",
+    }
+    assert environment(broker, {"GIT_CONFIG_COUNT": "junk"}, "https://ghe.example")["GIT_CONFIG_COUNT"] == "3"
+    assert "container 0123456789ab" in describe(broker) and "$GITHUB_APP_TOKEN_COMMAND" in describe(broker)
+
+
+def test_the_configuration_carries_the_steps_scope_api_proxy_and_ca(
+    emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path
+) -> None:
+    from github_app_token.broker.launch import build_config
+    from github_app_token.core import mint, request_for
+    from github_app_token.inputs import parse_main_inputs
+
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    env = {
+        "INPUT_CLIENT-ID": app.client_id,
+        "INPUT_PRIVATE-KEY": app_key_pem,
+        "INPUT_OWNER": "octo-org",
+        "INPUT_REPOSITORIES": "app",
+        "INPUT_PERMISSION-CONTENTS": "read",
+        "INPUT_GITHUB-API-URL": emulator.url,
+    }
+    request = request_for(parse_main_inputs(env), "")
+    api = GitHubAPI(emulator.url)
+    minted = mint(request, api)
+    api.verify = str(ca)
+    proxied = {"HTTPS_PROXY": "http://user:pass@proxy.internal:3128", "NO_PROXY": "localhost", "PATH": "/usr/bin"}
+    config = build_config(proxied, request, minted, api, app_key_pem, 30, str(tmp_path), 1001, 121)
+    assert config.scopes == [
+        {
+            "owner": "octo-org",
+            "repository": "app",
+            "enterprise": None,
+            "repositories": ["app"],
+            "repository_ids": [],
+            "permissions": {"contents": "read"},
+        }
+    ]
+    assert config.proxies == {"HTTPS_PROXY": "http://user:pass@proxy.internal:3128", "NO_PROXY": "localhost"}
+    assert config.ca_bundle.startswith("-----BEGIN CERTIFICATE-----") and config.api_url == emulator.url
+    assert config.installation_ids == {"octo-org": minted[0].installation.id}
+    assert 30 * 60 - 5 <= config.deadline - time.time() <= 30 * 60
+    assert app_key_pem not in repr(config) and minted[0].token.token not in repr(config)
+    again = protocol.Config.loads(config.dumps())
+    assert again == config
+
+
+def test_the_post_step_stops_the_broker_it_saved(served: dict[str, Any], emulator: GitHubEmulator) -> None:
+    from github_app_token import post, runner
+
+    out = io.StringIO()
+    state = {"STATE_broker": json.dumps({"container": "", "directory": str(served["dir"])})}
+    state["STATE_token"] = served["config"].tokens[0]["token"]
+    state["STATE_expires-at"] = served["config"].tokens[0]["expires_at"]
+    assert post.run({**state, "INPUT_LIFETIME": "job"}, runner.Log(out)) == 0
+    served["thread"].join(30)
+    lines = out.getvalue().splitlines()
+    assert lines == ["The token broker revoked 2 token(s) and stopped."], lines  # the post step had nothing left
+    assert all(issued.revoked for issued in emulator.tokens.values())
+
+
+def test_the_post_step_finds_a_broker_without_state(served: dict[str, Any], emulator: GitHubEmulator) -> None:
+    """nektos/act gives a Docker action's post step no state: the job's brokers are found where they live."""
+    from github_app_token import post, runner
+
+    out = io.StringIO()
+    env = {"INPUT_LIFETIME": "job", "RUNNER_TEMP": str(served["dir"].parent)}
+    assert post.run(env, runner.Log(out)) == 0
+    served["thread"].join(30)
+    assert out.getvalue().splitlines() == [
+        "The token broker revoked 2 token(s) and stopped.",
+        "No token was saved by the main step, so there is nothing to revoke.",
+    ]
+    assert all(issued.revoked for issued in emulator.tokens.values())
+
+
+def test_the_post_step_says_when_the_broker_is_gone(emulator: GitHubEmulator, tmp_path: Path) -> None:
+    from github_app_token import post, runner
+
+    out = io.StringIO()
+    state = {"STATE_broker": json.dumps({"container": "", "directory": str(tmp_path / "gone")})}
+    assert post.run(state, runner.Log(out)) == 0
+    (line, *rest) = out.getvalue().splitlines()
+    assert line.startswith("::warning::The token broker could not be asked to stop (the broker did not answer")
+    assert rest == ["No token was saved by the main step, so there is nothing to revoke."]
+
+
+def test_discover_finds_only_brokers_directories(tmp_path: Path) -> None:
+    from github_app_token.broker.stop import discover
+
+    (tmp_path / "github-app-token-a").mkdir()
+    (tmp_path / "github-app-token-a" / protocol.SOCKET).write_text("")
+    (tmp_path / "github-app-token-b").mkdir()  # no socket: not a broker's
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / protocol.SOCKET).write_text("")
+    assert discover([str(tmp_path), str(tmp_path), str(tmp_path / "missing")]) == [str(tmp_path / "github-app-token-a")]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.coverage_env import coverage_env
 from tests.git_server import GitServer, clean_git_env, serve_git
 from tests.github_emulator import App, GitHubEmulator
 from tests.runner_harness import key_fragments, secret_forms
@@ -35,7 +36,7 @@ def helper(app: App, key_file: Path, emulator: GitHubEmulator, cache: Path, *opt
 def run_git(
     home: Path, value: str, *args: str, cwd: Path | None = None, **extra: str
 ) -> subprocess.CompletedProcess[str]:
-    env = {**clean_git_env(home), **extra}
+    env = {**clean_git_env(home), **coverage_env(), **extra}
     config = ["-c", f"credential.helper={value}", "-c", "credential.useHttpPath=true"]
     return subprocess.run(["git", *config, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
 

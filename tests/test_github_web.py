@@ -5,32 +5,18 @@ from __future__ import annotations
 import base64
 import html
 import json
-from collections.abc import Iterator
 
 import pytest
 import requests
-from cryptography.hazmat.primitives.asymmetric import rsa
 from nacl.public import PublicKey, SealedBox
 
-from tests.conftest import assert_exchanges_conform
-from tests.github_emulator import GitHubEmulator, default_world
-from tests.setup_world import World, web_world
+from tests.setup_world import World
 
 MANIFEST: dict[str, object] = {
     "name": "docs bot",
     "url": "https://example.com",
     "redirect_url": "http://127.0.0.1:9/callback",
 }
-
-
-@pytest.fixture
-def world(app_key: rsa.RSAPrivateKey) -> Iterator[World]:
-    emulator = GitHubEmulator()
-    default_world(emulator, app_key)
-    built = web_world(emulator)
-    with emulator:
-        yield built
-    assert_exchanges_conform(emulator)
 
 
 def create(world: World, manifest: dict[str, object], where: str = "/settings/apps/new") -> requests.Response:

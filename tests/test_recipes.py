@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.coverage_env import coverage_env
 from tests.git_server import GitServer, clean_git_env, serve_git
 from tests.github_emulator import App, GitHubEmulator
 from tests.runner_harness import ROOT, Job, StepResult, key_fragments, run_script, runner_view, secret_forms
@@ -40,7 +41,7 @@ def recipe(name: str) -> str:
 
 
 def localised(text: str, app: App, key_file: Path, git: GitServer) -> str:
-    """The recipe with its placeholders replaced by this test's world."""
+    """The recipe with its placeholders replaced by this test's place."""
     for placeholder in ("~/Downloads/my-app.private-key.pem", "~/keys/my-app.pem"):
         text = text.replace(placeholder, str(key_file))
     host = git.base_url.removeprefix("http://")
@@ -58,7 +59,7 @@ def localised(text: str, app: App, key_file: Path, git: GitServer) -> str:
 
 
 @pytest.fixture
-def world(emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path) -> dict[str, Any]:
+def place(emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path) -> dict[str, Any]:
     key_file = tmp_path / "app.pem"
     key_file.write_text(app_key_pem)
     key_file.chmod(0o600)
@@ -82,9 +83,9 @@ def expand(value: str, context: dict[str, str]) -> str:
 
 
 def test_the_macos_and_windows_recipe_runs_as_host_steps(
-    world: dict[str, Any], emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path
+    place: dict[str, Any], emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path
 ) -> None:
-    workflow = yaml.safe_load(localised(recipe("macos-windows"), app, world["key_file"], world["git"]))
+    workflow = yaml.safe_load(localised(recipe("macos-windows"), app, place["key_file"], place["git"]))
     (job_spec,) = workflow["jobs"].values()
     assert job_spec["defaults"]["run"]["shell"] == "bash"
     job = Job(tmp_path / "job", emulator.url)
@@ -96,7 +97,7 @@ def test_the_macos_and_windows_recipe_runs_as_host_steps(
         if "uses" in step:  # actions/checkout with the token: the same, with git, below
             assert expand(step["with"]["token"], context) == outputs["token"]
             cloned = subprocess.run(
-                ["git", "ls-remote", world["git"].credential_url("octo-org", "app", outputs["token"])],
+                ["git", "ls-remote", place["git"].credential_url("octo-org", "app", outputs["token"])],
                 env=clean_git_env(tmp_path / "home"), capture_output=True, text=True, timeout=60, check=False,
             )  # fmt: skip
             assert cloned.returncode == 0, cloned.stderr
@@ -137,7 +138,7 @@ def test_the_macos_and_windows_recipe_runs_as_host_steps(
 
 
 def test_the_macos_recipe_fails_with_the_clis_words(
-    world: dict[str, Any], emulator: GitHubEmulator, app: App, tmp_path: Path
+    place: dict[str, Any], emulator: GitHubEmulator, app: App, tmp_path: Path
 ) -> None:
     """A mistake in the create step: one ::error:: naming the CLI's option, the CLI's exit code."""
     job = Job(tmp_path / "job", emulator.url)
@@ -153,15 +154,15 @@ def gitlab_section(commands: list[str], env: dict[str, str], cwd: Path) -> subpr
     """One section of a GitLab job, as its shell executor runs it: one bash, errexit and pipefail."""
     return subprocess.run(
         ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", "\n".join(commands)],
-        env=env, cwd=cwd, capture_output=True, text=True, timeout=120, check=False,
+        env={**env, **coverage_env()}, cwd=cwd, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
 
 
 @pytest.mark.parametrize("clone_fails", [False, True], ids=["success", "the job fails after create"])
 def test_the_gitlab_recipe(
-    world: dict[str, Any], emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path, clone_fails: bool
+    place: dict[str, Any], emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path, clone_fails: bool
 ) -> None:
-    job_spec = yaml.safe_load(localised(recipe("gitlab"), app, world["key_file"], world["git"]))["update-docs"]
+    job_spec = yaml.safe_load(localised(recipe("gitlab"), app, place["key_file"], place["git"]))["update-docs"]
     assert job_spec["image"] != "python:3.13-slim"  # it has no git
     (install,) = job_spec["before_script"]
     assert install.startswith("pip install") and "github-app-token==" in install
@@ -190,11 +191,11 @@ def test_the_gitlab_recipe(
     assert_quiet([done.stdout + done.stderr, after.stdout + after.stderr], emulator, app_key_pem)
 
 
-def test_a_gitlab_file_variable_is_named_as_a_path(emulator: GitHubEmulator, app: App, world: dict[str, Any]) -> None:
+def test_a_gitlab_file_variable_is_named_as_a_path(emulator: GitHubEmulator, app: App, place: dict[str, Any]) -> None:
     """GitLab's File variables hold the file's path: the error says to pass it with --private-key-file."""
     done = subprocess.run(
         [CLI, "create", "--client-id", app.client_id, "--owner", "octo-org", "--api-url", emulator.url],
-        env={"PATH": os.environ["PATH"], "GITHUB_APP_PRIVATE_KEY": "/builds/my-org/docs.tmp/GITHUB_APP_PRIVATE_KEY"},
+        env={"PATH": PATH, "GITHUB_APP_PRIVATE_KEY": "/builds/my-org/docs.tmp/APP_KEY", **coverage_env()},
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode == 2 and "holds a file path" in done.stderr and "--private-key-file PATH" in done.stderr
@@ -202,7 +203,7 @@ def test_a_gitlab_file_variable_is_named_as_a_path(emulator: GitHubEmulator, app
 
 # --- a laptop; git's credential helper -------------------------------------------------------------------------
 def test_the_laptop_recipe(
-    world: dict[str, Any], emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path
+    place: dict[str, Any], emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path
 ) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -220,8 +221,8 @@ def test_the_laptop_recipe(
         "HOME": str(tmp_path),
     }
     done = subprocess.run(
-        ["bash", "-eo", "pipefail", "-c", localised(recipe("laptop"), app, world["key_file"], world["git"])],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
+        ["bash", "-eo", "pipefail", "-c", localised(recipe("laptop"), app, place["key_file"], place["git"])],
+        env={**env, **coverage_env()}, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout == "octo-org/app\nrevoked\n"
@@ -231,19 +232,19 @@ def test_the_laptop_recipe(
 
 
 def test_the_git_credential_recipe(
-    world: dict[str, Any], emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path
+    place: dict[str, Any], emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path
 ) -> None:
     home = tmp_path / "home"
     home.mkdir()
     env = {**clean_git_env(home), "GITHUB_API_URL": emulator.url}
     env.pop("GIT_CONFIG_GLOBAL")  # the recipe writes the user's global configuration
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
-    script = localised(recipe("git-credential"), app, world["key_file"], world["git"]).replace(
+    script = localised(recipe("git-credential"), app, place["key_file"], place["git"]).replace(
         "octo-org/website.git", "octo-org/app.git"
     )
     done = subprocess.run(
         ["bash", "-eo", "pipefail", "-c", script],
-        env=env,
+        env={**env, **coverage_env()},
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -10,7 +10,6 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,16 +25,6 @@ from tests.model_clock import ModelClock
 from tests.setup_world import Person, Result, World, assert_nothing_secret, run_setup, web_world
 
 BASIC = ["--owner", "octo-org", "--repositories", "app,infra", "--permission", "contents=write"]
-
-
-@pytest.fixture
-def world(app_key: rsa.RSAPrivateKey) -> Iterator[World]:
-    emulator = GitHubEmulator()
-    default_world(emulator, app_key)
-    built = web_world(emulator)
-    with emulator:
-        yield built
-    assert_exchanges_conform(emulator)
 
 
 def classic(world: World, *scopes: str, login: str = "octocat") -> dict[str, str]:

@@ -27,12 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.conftest import assert_exchanges_conform
 from tests.coverage_env import coverage_env
-from tests.github_emulator import GitHubEmulator, default_world
-from tests.setup_world import World, assert_nothing_secret, web_world
+from tests.setup_world import World, assert_nothing_secret
 from tests.test_setup import same_key
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -79,16 +76,6 @@ def chromium(tmp_path: Path) -> Iterator[object]:
         yield driver
     finally:
         driver.quit()
-
-
-@pytest.fixture
-def world(app_key: rsa.RSAPrivateKey) -> Iterator[World]:
-    emulator = GitHubEmulator()
-    default_world(emulator, app_key)
-    built = web_world(emulator)
-    with emulator:
-        yield built
-    assert_exchanges_conform(emulator)
 
 
 def test_setup_in_a_real_browser(world: World, chromium: object, tmp_path: Path) -> None:

@@ -129,7 +129,7 @@ def stop_broker(env: Mapping[str, str], log: runner.Log) -> bool:
     done = True
     for directory, container in brokers:
         stopped = stop(directory, container)
-        if not stopped.gone:
+        if stopped.gone is False:
             log.warning(messages.BROKER_STILL_RUNNING.format(container=container[:12] or directory))
         if stopped.revoked is None:
             log.warning(messages.BROKER_NOT_STOPPED.format(problem=stopped.problem))

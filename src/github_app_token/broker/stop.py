@@ -50,11 +50,11 @@ def ask(directory: str, method: str, path: str, timeout: float = 60) -> str:
 
 class Stopped(NamedTuple):
     """What stopping did: ``revoked`` and ``left_valid`` token counts (None when the broker could
-    not be asked), and ``gone``: its container is no more."""
+    not be asked), and ``gone``: its container is no more (None when no container is known)."""
 
     revoked: int | None
     left_valid: int | None
-    gone: bool
+    gone: bool | None  # None: its container is not known (it stopped, or it answered none)
     problem: str = ""
 
 
@@ -69,7 +69,7 @@ def stop(directory: str, container: str = "") -> Stopped:
         container = container or str(result.get("container") or "")
     except (OSError, ValueError, KeyError, TypeError) as error:
         problem = f"the broker did not answer ({type(error).__name__}: {error})"[:300]
-    return Stopped(revoked, left, ensure_gone(container) if container else revoked is not None, problem)
+    return Stopped(revoked, left, ensure_gone(container) if container else None, problem)
 
 
 def discover(places: list[str]) -> list[str]:
