@@ -45,6 +45,13 @@ def refused(run: JobRun, emulator: GitHubEmulator, *fragments: str) -> str:
         ({"permissions": "issues:read,contents:write"}, "permission-issues: read; permission-contents: write"),
         ({"permissions": "all of them"}, "one permission-<name> input per permission"),
         ({"contents-permission": "read"}, "the permission-<name> inputs listed in the README"),
+        # Names without "permission" in them: a misspelt prefix, another prefix, the bare name, a level.
+        ({"permision-contents": "read"}, "Did you mean permission-contents: read?"),
+        ({"perms-contents": "read"}, "Did you mean permission-contents: read?"),
+        ({"scope-pull-requests": "write"}, "Did you mean permission-pull-requests: write?"),
+        ({"contents": "write"}, "Did you mean permission-contents: write?"),
+        ({"pull_requests": "Read"}, "Did you mean permission-pull-requests: Read?"),
+        ({"token-scope": "write"}, "the permission-<name> input for it"),
     ],
 )
 def test_a_misspelt_permission_stops_the_step_before_any_request(
@@ -88,6 +95,7 @@ def test_every_boolean_input_is_checked_alike(run_job: RunJob, emulator: GitHubE
     """``skip-without-credentials: yes`` was silently false; ``bot-identity: yes`` was refused."""
     run = run_job({name: value, "private-key": ""}, post=False)
     refused(run, emulator, f"'{name}' must be true or false (any case), but it is '{value}'.")
+    assert f"**How to fix it:** Write '{name}: true' or '{name}: false'" in run.main.summary  # it had no fix
 
 
 # --- URL checks that mean what they say ---------------------------------------------------------------
@@ -109,8 +117,9 @@ def test_plain_http_only_for_a_real_loopback_host(run_job: RunJob, emulator: Git
 @pytest.mark.parametrize(
     ("host", "loopback"),
     [
-        *[("127.0.0.1", True), ("127.8.9.10", True), ("::1", True), ("localhost", True), ("LOCALHOST.", True)],
+        *[("127.0.0.1", True), ("127.8.9.10", True), ("::1", True), ("localhost", True), ("LOCALHOST", True)],
         *[("127.attacker.example", False), ("127.0.0.1.nip.io", False), ("10.0.0.1", False), ("localhost.a.b", False)],
+        ("localhost.", False),  # a fully qualified name: the resolver may ask DNS, which may answer anything
     ],
 )
 def test_is_loopback(host: str, loopback: bool) -> None:

@@ -344,7 +344,15 @@ def mint(
         except Exception as error:  # noqa: BLE001 - a bug here must still let the others' tokens be revoked
             return ActionError(messages.UNEXPECTED.format(kind=type(error).__name__))
         if on_token is not None:
-            on_token(token.token)
+            try:
+                on_token(token.token)
+            except Exception as error:  # noqa: BLE001 - e.g. OSError of a closed log: the token must not stay valid
+                left = revoke(api, [token.token])[0]
+                return ActionError(
+                    messages.MASK_FAILED.format(
+                        kind=type(error).__name__, what="and revoking it failed too" if left else "so it was revoked"
+                    )
+                )
         return Minted(scope, installation, token)
 
     scopes = request.scopes

@@ -15,6 +15,7 @@ GitHub's REST API description (``data/github-api/operations.json``).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import time
 import urllib.parse
@@ -54,6 +55,9 @@ CLOCK_MESSAGES = (
     "'Expiration time' claim ('exp') is too far in the future",
     "'Expiration time' claim ('exp') must be",
 )
+#: In a TLS error, the signs that the server answered the handshake in plain text (OpenSSL 1 and 3).
+NOT_TLS = ("WRONG_VERSION_NUMBER", "wrong version number", "record layer failure", "http request")
+
 #: Start of GitHub's answers to an app JWT whose ``iss`` names no app: 404 ``Integration not found``
 #: (an unknown app ID), 401 ``'Issuer' claim ('iss') must be an Integer`` (neither an app ID nor a
 #: known client ID), 401 ``Integration must generate a public key`` (an app without keys).
@@ -233,7 +237,10 @@ class GitHubAPI:
         self.verify: str | bool = ca_bundle or True
         self.session = requests.Session()
         self.session.trust_env = False  # no credentials from ~/.netrc or $NETRC, ever
-        self.proxies = requests.utils.get_environ_proxies(base_url)
+        # Plain http is only ever allowed to a loopback host (inputs.is_loopback): never via a proxy,
+        # which would carry the app JWT off the machine in clear text.
+        plain = urllib.parse.urlsplit(base_url).scheme == "http"
+        self.proxies = {} if plain else requests.utils.get_environ_proxies(base_url)
         self.session.headers.update(
             {
                 "Accept": "application/vnd.github+json",
@@ -276,9 +283,11 @@ class GitHubAPI:
                 verify=self.verify,
                 proxies=self.proxies,
             )
-        except requests.exceptions.SSLError:
+        except requests.exceptions.SSLError as error:
             reason = (
-                "the TLS certificate could not be verified; for a private CA, give its bundle in "
+                "the server does not speak TLS there (is it plain http? then the URL starts with http://)"
+                if any(sign in str(error) for sign in NOT_TLS)
+                else "the TLS certificate could not be verified; for a private CA, give its bundle in "
                 f"{self.names['ca-bundle']} or SSL_CERT_FILE"
             )
         except requests.exceptions.ProxyError:
@@ -297,9 +306,12 @@ class GitHubAPI:
             self._observe_clock(response.headers.get("Date", ""))
             if self._debug is not None:
                 elapsed = (time.perf_counter() - started) * 1000
-                self._debug(f"{method} {path} -> HTTP {response.status_code} ({elapsed:.0f} ms)")
-                for why in resends(response) if method == "POST" else ():  # GETs and revokes may repeat
-                    self._debug(messages.RESENT.format(method=method, path=path, why=why))
+                lines = [f"{method} {path} -> HTTP {response.status_code} ({elapsed:.0f} ms)"]
+                # GETs and revokes may repeat; a POST that was sent again may have made a token nobody holds
+                lines += [messages.RESENT.format(method=method, path=path, why=why) for why in resends(response)]
+                with contextlib.suppress(OSError):  # a closed log must not lose the answer (a new token)
+                    for line in lines if method == "POST" else lines[:1]:
+                        self._debug(line)
             return response
         raise NetworkError(messages.NETWORK_ERROR.format(url=self.base_url, reason=reason, inputs=self.names))
 
@@ -328,7 +340,12 @@ class GitHubAPI:
         template = messages.RATE_LIMITED if limit else messages.GITHUB_ERROR
         return GitHubAPIError(
             template.format(
-                method=method, path=path, status=response.status_code, github_message=github_message, limit=limit
+                method=method,
+                path=path,
+                status=response.status_code,
+                github_message=github_message,
+                limit=limit,
+                inputs=self.names,
             ),
             status=response.status_code,
             github_message=github_message,

@@ -62,7 +62,12 @@ def parse_bool(env: Mapping[str, str], name: str, *, default: bool = False) -> b
 
 
 def shown(value: str, limit: int = 60) -> str:
-    """A user value made safe to quote in one log line: escaped, and shortened."""
+    """A user value made safe to quote in one log line: escaped, and shortened; a value shaped like
+    a secret (a key, a token, a JWT given in the wrong input) is not shown at all."""
+    from .redaction import NOT_SHOWN, looks_secret
+
+    if looks_secret(value):
+        return NOT_SHOWN
     text = value.encode("unicode_escape").decode("ascii")
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -72,7 +77,7 @@ def is_loopback(host: str) -> bool:
     plain http never leaves the machine. ``127.0.0.1.nip.io`` or ``127.attacker.example`` are not."""
     import ipaddress
 
-    if host.lower().rstrip(".") == "localhost":
+    if host.lower() == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -193,7 +198,8 @@ def parse_permissions(env: Mapping[str, str], names: Names = ACTION_NAMES) -> di
         if allowed is None:
             import difflib  # only on this error path: it is slow to import
 
-            close = difflib.get_close_matches(name, PERMISSION_LEVELS, n=3)
+            bare = name.removeprefix("permissions_").removeprefix("permission_")  # the prefix typed twice
+            close = [bare] if bare in PERMISSION_LEVELS else difflib.get_close_matches(name, PERMISSION_LEVELS, n=3)
             hint = " or ".join(names.permission(c) for c in close)
             raise InputError(
                 messages.UNKNOWN_PERMISSION.format(

@@ -154,12 +154,17 @@ def run(
     finally:
         if api is not None:
             api.close()
+    fail(env, log, message)
+    return 1 if names.is_action else code
+
+
+def fail(env: Mapping[str, str], log: runner.Log, message: str) -> None:
+    """The step's one error: an ``::error::`` line, and the same words in the step summary."""
     log.error(message)
-    # The same words in the step summary, where the links can be followed; the ::error:: line
-    # has been written already, so a summary that cannot be written changes nothing.
+    # In the step summary the links can be followed; the ::error:: line has been written already,
+    # so a summary that cannot be written changes nothing.
     with contextlib.suppress(ActionError):
         runner.append_summary(env, report.failure_summary(message))
-    return 1 if names.is_action else code
 
 
 def job_lifetime_possible(env: Mapping[str, str], inputs: MainInputs, log: runner.Log) -> bool:

@@ -60,7 +60,7 @@ PERMISSION_TYPO = (
     "get every permission of the installation. Did you mean {fix}? Stopped before any request."
 )
 UNDECLARED_INPUTS = "This action has no input {names}, so it was ignored; the inputs are listed in the README."
-BAD_CHOICE = "'{name}' must be one of: {allowed}; it is '{value}'."
+BAD_CHOICE = "'{name}' must be one of: {allowed}; it is '{value}'. Write one of them, or leave '{name}' out."
 BAD_LIMIT = "'lifetime-limit-minutes' must be a whole number of minutes from 1 to {limit}, but it is '{value}'."
 LIFETIME_WITHOUT_REVOKE = (
     "'lifetime: job' and 'skip-token-revoke: true' contradict each other: the broker's tokens are revoked "
@@ -87,7 +87,10 @@ BROKER_LEFT_VALID = (
 BROKER_STILL_RUNNING = (
     "The token broker's container {container} could not be removed; stop it with docker rm -f {container}."
 )
-BAD_BOOLEAN = "'{name}' must be true or false (any case), but it is '{value}'."
+BAD_BOOLEAN = (
+    "'{name}' must be true or false (any case), but it is '{value}'. Write '{name}: true' or "
+    "'{name}: false' (YAML's yes, no, on and off are strings to the runner)."
+)
 BAD_API_URL = (
     "{inputs[github-api-url]} is not usable ({why}): '{value}'. Use the REST API URL, e.g. "
     "https://api.github.com or https://HOST/api/v3 for GitHub Enterprise Server."
@@ -114,13 +117,13 @@ BARE_REPOSITORY_SEVERAL_OWNERS = (
     "as 'owner/{name}', so that it is clear which owner's token covers it."
 )
 OWNER_WITHOUT_REPOSITORIES = (
-    "{inputs[owner]} lists '{owner}', but {inputs[repositories]} names none of its repositories. Add at least one "
-    "'{owner}/repo' entry, or remove '{owner}' from {inputs[owner]} and use another step for a token over all "
-    "of its repositories (least privilege: no whole-installation token is made by omission)."
+    "{inputs[owner]} lists '{owner}', but {inputs[repositories]} names none of its repositories. Add at least "
+    "one '{owner}/repo' entry, or remove '{owner}' from {inputs[owner]} and use {inputs[another-step]} for a "
+    "token over all of its repositories (least privilege: no whole-installation token is made by omission)."
 )
 TOO_MANY_OWNERS = (
-    "{inputs[owner]} lists {count} owners; one step mints tokens for at most {limit}. Split them over "
-    "several steps or jobs."
+    "{inputs[owner]} lists {count} owners; {inputs[one-step]} mints tokens for at most {limit}. Split them over "
+    "{inputs[several-steps]}."
 )
 SEVERAL_OWNERS = "These inputs name several owners ({owners}), where one is needed."
 BAD_REPOSITORY_ID = (
@@ -129,7 +132,7 @@ BAD_REPOSITORY_ID = (
 )
 REPOSITORY_IDS_NEED_ONE_OWNER = (
     "{inputs[repository-ids]} can only be used with one owner, because an ID does not say which owner's "
-    "installation it belongs to, but the inputs name several ({owners}). Use one step per owner."
+    "installation it belongs to, but the inputs name several ({owners}). Use {inputs[one-step]} per owner."
 )
 INSTALLATION_ID_SEVERAL_OWNERS = (
     "{inputs[installation-id]} names one installation, which belongs to one owner, but the inputs name "
@@ -137,7 +140,7 @@ INSTALLATION_ID_SEVERAL_OWNERS = (
 )
 APP_JWT_AND_PRIVATE_KEY = (
     "Both {inputs[app-jwt]} and {inputs[private-key]} are set. Give one of them: {inputs[app-jwt]} when the app JWT is "
-    "signed elsewhere (then the key never reaches this step), otherwise {inputs[private-key]}."
+    "signed elsewhere (then the key never reaches {inputs[this-step]}), otherwise {inputs[private-key]}."
 )
 TOO_MANY_REPOSITORIES = (
     "{inputs[repositories]} lists {count} repositories, but a token can name at most {limit}. Leave "
@@ -148,7 +151,7 @@ BAD_PERMISSION_LEVEL = "{input} must be one of: {allowed}; it is '{value}'."
 ENTERPRISE_WITH_SCOPE = (
     "{inputs[enterprise]} cannot be combined with {inputs[owner]} or {inputs[repositories]} (or "
     "{inputs[repository-ids]}): an enterprise installation's token covers the enterprise, not "
-    "repositories. Use one step for the enterprise and another for an owner's repositories."
+    "repositories. Use {inputs[one-step]} for the enterprise and {inputs[another-step]} for an owner's repositories."
 )
 MISSING_GITHUB_REPOSITORY = (
     "GITHUB_REPOSITORY is not set, so the current repository is unknown. Set {inputs[owner]} and/or "
@@ -167,7 +170,7 @@ CA_BUNDLE_NOT_FOUND = "{inputs[ca-bundle]} names '{value}', which is not a file.
 
 # --- App JWT signed elsewhere (app-jwt) ------------------------------------------------
 APP_JWT_HOW = (
-    " Sign it right before this step: RS256 with the GitHub App's private key, 'iss' the client ID "
+    " Sign it right before {inputs[this-step]} runs: RS256 with the GitHub App's private key, 'iss' the client ID "
     "or app ID, 'iat' 60 seconds in the past and 'exp' at most 10 minutes ahead (see the README's "
     "recipe)."
 )
@@ -179,7 +182,7 @@ APP_JWT_NO_TIMES = (
 )
 APP_JWT_EXPIRED = "{inputs[app-jwt]} expired at {when}, {ago} s ago." + APP_JWT_HOW
 APP_JWT_TOO_SHORT = (
-    "{inputs[app-jwt]} expires in {left} s: too soon for this step to finish (it may need up to {minimum} s, "
+    "{inputs[app-jwt]} expires in {left} s: too soon for {inputs[this-step]} to finish (it may need up to {minimum} s, "
     "and a JWT signed elsewhere cannot be signed again here)." + APP_JWT_HOW
 )
 APP_JWT_NOT_YET = (
@@ -253,7 +256,7 @@ INSTALLATION_SUSPENDED = (
     "if the app's owner suspended it, only they can, from the app's Advanced settings."
 )
 PERMISSIONS_NOT_GRANTED = (
-    "The installation on '{owner}' was not granted what this step asks for ({missing}); no token was "
+    "The installation on '{owner}' was not granted what {inputs[this-step]} asks for ({missing}); no token was "
     "asked for. Fix it in two places: give the app these permissions (Settings > Developer settings > "
     "GitHub Apps > {app} > Permissions & events), then have each installation approve them: an owner of "
     "'{owner}' accepts the new permissions at {url}. Or ask for less {inputs[ask-for-less]}."
@@ -303,9 +306,9 @@ RESENT = (
 )
 GITHUB_ERROR = "GitHub answered {method} {path} with HTTP {status}: {github_message}."
 RATE_LIMITED = (
-    "GitHub's rate limit stopped {method} {path} (HTTP {status}: {github_message}), longer than this "
-    "step can wait: {limit}. Run the job again after that, or spread the jobs that mint tokens "
-    "(a smaller matrix max-parallel, or fewer owners per step)."
+    "GitHub's rate limit stopped {method} {path} (HTTP {status}: {github_message}), longer than {inputs[this-step]} "
+    "can wait: {limit}. Try again after that, or spread the jobs that mint tokens "
+    "(a smaller matrix max-parallel, or fewer owners at once)."
 )
 NETWORK_ERROR = "Could not reach GitHub at {url}: {reason}. Check {inputs[github-api-url]} and the network."
 BAD_RESPONSE = "GitHub answered {method} {path} with a response the action cannot read: {reason}."
@@ -326,6 +329,7 @@ OTHERS_NOT_REVOKED = (
     "failed too; they expire within the hour."
 )
 
+MASK_FAILED = "A token was created, but it could not be masked in the log ({kind}), {what}: no token was handed over."
 DISCARDED = "The step failed after the token was created, so the token was revoked at once."
 DISCARD_FAILED = "The step failed after the token was created, and revoking it failed too; it expires within the hour."
 

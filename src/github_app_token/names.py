@@ -24,14 +24,22 @@ ACTION_PHRASES = {
     "in it), an absolute path, or the PEM text itself",
     "key-path-fix": "give the key's text instead (the PEM file's contents, from a secret: "
     "private-key: ${{ secrets.APP_PRIVATE_KEY }}).",
+    "this-step": "this step",
+    "one-step": "one step",
+    "another-step": "another step",
+    "several-steps": "several steps or jobs",
 }
 CLI_PHRASES = {
-    "id-example": "e.g. --client-id Iv23li... (from the app's settings page)",
+    "id-example": "e.g. --client-id Iv23li...",
     "permissions-listed": "The permissions are listed in the README's permission table (--permission NAME=LEVEL).",
     "ask-for-less": "with fewer or lower --permission options",
     "current-repository": "(GITHUB_REPOSITORY and GITHUB_REPOSITORY_OWNER are set in GitHub Actions only)",
     "ca-bundle-where": "the path of a PEM file (relative paths start from the current directory)",
     "key-path-fix": "pass the file with --private-key-file PATH instead.",
+    "this-step": "this command",
+    "one-step": "one create command",
+    "another-step": "another create command",
+    "several-steps": "several create commands",
 }
 
 

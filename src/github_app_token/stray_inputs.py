@@ -105,6 +105,31 @@ def _as_permission(name: str) -> str:
     return normalised if normalised in DECLARED else ""
 
 
+#: Values that only a permission input takes.
+LEVELS = frozenset(level for levels in PERMISSION_LEVELS.values() for level in levels)
+
+
+def _close_to_permission(name: str, value: str) -> str:
+    """The permission input an undeclared ``name`` was probably meant to be ("" when none): a bare
+    permission name (``contents``), one behind a misspelt or other prefix (``permision-contents``,
+    ``perms-contents``, ``scope-contents``), or any name whose value is a permission level."""
+    import difflib  # only for undeclared inputs
+
+    parts = re.split(r"[-_]", name)
+    for start in range(len(parts)):
+        permission = "_".join(parts[start:])
+        if permission not in PERMISSION_LEVELS:
+            continue
+        prefix = "-".join(parts[:start])
+        if (
+            not prefix
+            or value.strip().lower() in LEVELS
+            or difflib.get_close_matches(prefix, ["permission"], cutoff=0.5)
+        ):
+            return PERMISSION_PREFIX + permission.replace("_", "-")
+    return ""
+
+
 def check(env: Mapping[str, str]) -> list[str]:
     """Stop the step (InputError) for an undeclared input that looks like a permission or another
     action's input; return the other undeclared names, for one warning."""
@@ -126,6 +151,14 @@ def check(env: Mapping[str, str]) -> list[str]:
                 )
             else:
                 fix = "the permission-<name> inputs listed in the README, e.g. permission-contents: read"
+            raise InputError(messages.PERMISSION_TYPO.format(name=name, fix=fix))
+        meant = _close_to_permission(name, value)
+        if meant:
+            raise InputError(
+                messages.PERMISSION_TYPO.format(name=name, fix=f"{meant}: {shown(value.strip()) or 'LEVEL'}")
+            )
+        if value.strip().lower() in LEVELS:
+            fix = "the permission-<name> input for it, as listed in the README, e.g. permission-contents: read"
             raise InputError(messages.PERMISSION_TYPO.format(name=name, fix=fix))
         others.append(name)
     return others

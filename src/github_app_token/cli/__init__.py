@@ -25,11 +25,11 @@ from .. import __version__
 from ..cancel import SIGNALS, Cancellation
 from ..errors import ActionError
 from . import create, git_credential, installations, revoke, setup
-from .common import EPILOG, Context
+from .common import EPILOG, Context, Parser
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="github-app-token",
         description="Create, revoke and inspect GitHub App installation access tokens.",
         epilog=EPILOG,

@@ -20,7 +20,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
-from ..errors import ActionError
+from ..errors import ActionError, InputError
 from .common import Context, add_api_options, add_app_options, command, make_api, to_inputs
 
 if TYPE_CHECKING:
@@ -96,17 +96,28 @@ def as_json(minted: list[Minted], bot: dict[str, str]) -> str:
     return json.dumps(details, indent=2) + "\n"
 
 
+#: ``--bot-identity`` alone would cost a request and show nothing.
+BOT_IDENTITY_ALONE = (
+    "--bot-identity adds bot_name, bot_user_id and bot_email to what --json prints (or to the outputs "
+    "--github-output writes); give one of them with it."
+)
+
+
+#: ``--github-output`` where no step's output file is.
+NOT_IN_A_STEP = (
+    "--github-output writes the outputs to the file named by GITHUB_OUTPUT, which GitHub Actions sets in a "
+    "step's environment, and it is not set here. Outside Actions, leave --github-output out (the token is "
+    "printed), or use --json."
+)
+
+
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Mint and hand over; raises ActionError (the CLI prints it as one line)."""
-    env, names = to_inputs(args, ctx)
-    if args.bot_identity:
-        env["INPUT_BOT-IDENTITY"] = "true"
     if args.github_output:
-        from .. import main, runner
-
-        # The action's main step, with the CLI's words; the revoke is a later step of the user's.
-        env["INPUT_SKIP-TOKEN-REVOKE"] = "true"
-        return main.run(env, runner.Log(ctx.stdout), ctx.cancellation, names)
+        return run_as_step(args, ctx)
+    if args.bot_identity and not args.json:
+        raise InputError(BOT_IDENTITY_ALONE)
+    env, names = to_inputs(args, ctx)
     from ..core import clock_note, mint, request_for
     from ..inputs import parse_main_inputs
 
@@ -122,6 +133,25 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     finally:
         api.close()
     return 0
+
+
+def run_as_step(args: argparse.Namespace, ctx: Context) -> int:
+    """``--github-output``: the action's main step with the CLI's words, every error (the options'
+    too) as its one ``::error::`` line and in the step summary; the revoke is a later step of the user's."""
+    from .. import main, runner
+
+    log = runner.Log(ctx.stdout)
+    try:
+        if not ctx.environ.get("GITHUB_OUTPUT"):
+            raise InputError(NOT_IN_A_STEP)
+        env, names = to_inputs(args, ctx)
+    except ActionError as error:
+        main.fail(dict(ctx.environ), log, str(error))
+        return error.exit_code
+    if args.bot_identity:
+        env["INPUT_BOT-IDENTITY"] = "true"
+    env["INPUT_SKIP-TOKEN-REVOKE"] = "true"
+    return main.run(env, log, ctx.cancellation, names)
 
 
 def hand_over(minted: list[Minted], args: argparse.Namespace, api: GitHubAPI, ctx: Context) -> None:

@@ -13,14 +13,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from typing import NamedTuple
 
 from ..errors import ActionError, GitHubAPIError, InputError
-from .common import EXIT_CODES, Context, add_api_options, command, make_api, to_inputs
+from .common import EXIT_CODES, Context, add_api_options, command, make_api, read_stdin, to_inputs, variable_name
 
 EPILOG = f"""{EXIT_CODES}
 Standard input may hold what create prints (a token, or OWNER<TAB>TOKEN lines), the 'tokens' JSON
 output of the action (or of create --github-output), or create --json's object."""
+
+
+#: What a token is made of, whatever its format: base64url and JWT characters (dots), no spaces,
+#: quotes, brackets or commas (the marks of a script's line or of JSON).
+TOKEN_CHARACTERS = re.compile(r"[A-Za-z0-9_.\-+/=~]+")
 
 
 class Offered(NamedTuple):
@@ -42,12 +48,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     revoke.add_argument(
         "source",
         nargs="?",
-        choices=["-"],
-        help="- reads standard input (the default when --token-env is not given)",
+        metavar="-",
+        help="- reads standard input (the default when --token-env is not given); never a token itself",
     )
     revoke.add_argument(
         "--token-env",
         metavar="VAR",
+        type=variable_name,
         help="read the tokens from this environment variable instead of standard input (e.g. GITHUB_APP_TOKEN)",
     )
     add_api_options(revoke)
@@ -72,7 +79,7 @@ def parse(text: str, source: str) -> list[Offered]:
             continue
         owner, tab, token = line.strip().rpartition("\t")
         token = token.strip()
-        if any(ch.isspace() for ch in token):  # tokens are opaque; a line of a script is not one
+        if not TOKEN_CHARACTERS.fullmatch(token):  # tokens are opaque; a line of a script or JSON is not one
             raise InputError(
                 f"Line {number} of {source} is not a token (nor OWNER<TAB>TOKEN): nothing was revoked. "
                 "Give what create prints, one token per line."
@@ -81,8 +88,18 @@ def parse(text: str, source: str) -> list[Offered]:
     return offered
 
 
+#: A token given as an argument: refused unseen (argv is in the process list and the shell's history).
+ARGUMENT_REFUSED = (
+    "revoke takes no token as an argument (it would show in the process list and the shell's history; "
+    "it is not repeated here): pipe it in, printf '%s\\n' \"$token\" | github-app-token revoke, or "
+    "name its variable with --token-env VAR."
+)
+
+
 def read(args: argparse.Namespace, ctx: Context) -> list[Offered]:
     """The tokens offered, from exactly one source."""
+    if args.source not in (None, "-"):
+        raise InputError(ARGUMENT_REFUSED)
     if args.token_env and args.source == "-":
         raise InputError(
             f"Both --token-env {args.token_env} and - (standard input) are given: give one, so that no "
@@ -95,6 +112,7 @@ def read(args: argparse.Namespace, ctx: Context) -> list[Offered]:
             raise InputError(f"--token-env names {args.token_env}, which is not set or empty: no token to revoke.")
     else:
         source = "standard input"
+        read_stdin("revoke", ctx.stdin)
         text = ctx.stdin.read()
         if not text.strip():
             hint = (
