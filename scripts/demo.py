@@ -12,6 +12,8 @@ Starts the bundled GitHub API emulator (app ``token-minter``, organization ``oct
 with repositories ``app``/``infra``, user ``octocat``), runs the entrypoint as a
 Docker action's main step in a fresh workspace, then the post step with the saved
 state, and prints the log a user would see (the token masked), the outputs and the step summary.
+``lifetime=job`` falls back to one hour here, with the action's warning: the broker is a sibling
+container, which only the container tier (``CONTAINER_TESTS=1 scripts/test -k broker``) and act run.
 """
 
 from __future__ import annotations
@@ -33,9 +35,12 @@ from tests.runner_harness import Job, runner_view  # noqa: E402
 def main(argv: list[str]) -> int:
     given: dict[str, str] = {}
     for arg in argv[1:]:
+        if arg in ("-h", "--help"):
+            print(__doc__.strip())
+            return 0
         name, sep, value = arg.partition("=")
         if not sep:
-            print(f"Arguments are inputs as name=value; got {arg!r}.", file=sys.stderr)
+            print(f"Arguments are inputs as name=value; got {arg!r}. See scripts/demo --help.", file=sys.stderr)
             return 2
         given[name] = value
     with running() as (emulator, app), tempfile.TemporaryDirectory() as tmp:
