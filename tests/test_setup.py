@@ -247,6 +247,20 @@ def test_refusals_before_anything_is_created(world: World, case: str) -> None:
     assert_nothing_secret(world, result.output)
 
 
+@pytest.mark.parametrize("host", ["127.attacker.example", "127.0.0.1.nip.io", "localhost.attacker.example"])
+def test_plain_http_only_to_a_loopback_address(host: str) -> None:
+    """A name that merely starts like a loopback address is no loopback host (inputs.is_loopback)."""
+    from github_app_token.errors import InputError
+    from github_app_token.setup.endpoints import resolve
+
+    with pytest.raises(InputError, match=r"^--github-url is not usable \(plain http is only allowed for a loopback"):
+        resolve(f"http://{host}:8080")
+    with pytest.raises(InputError, match=r"^--api-url is not usable"):
+        resolve("https://ghe.example", f"http://{host}/api/v3")
+    for loopback in ("127.0.0.1:8080", "127.1.2.3", "[::1]:8080", "localhost:8080"):
+        assert resolve(f"http://{loopback}").web == f"http://{loopback}"
+
+
 def test_fine_grained_token_without_secrets_permission_is_refused_first(world: World) -> None:
     token = world.web.add_user_token("octocat", None, {"actions_variables": "write"})
     result = run_setup(world, [*BASIC, "--store", "octo-org/app"], environ={"GH_ENTERPRISE_TOKEN": token})
