@@ -22,8 +22,10 @@ from github_app_token.setup.local_server import ManifestServer
 from tests.conftest import assert_exchanges_conform
 from tests.github_emulator import GitHubEmulator, Reply, default_world, pem_pkcs1
 from tests.model_clock import ModelClock
+from tests.runner_harness import ROOT
 from tests.setup_world import Person, Result, World, assert_nothing_secret, run_setup, web_world
 
+README = (ROOT / "README.md").read_text()
 BASIC = ["--owner", "octo-org", "--repositories", "app,infra", "--permission", "contents=write"]
 
 
@@ -487,6 +489,10 @@ def test_the_help_names_every_option() -> None:
         "--timeout",
     ):
         assert option in done.stdout
+    # The wheel has no docs/: the help names where docs/setup.md is, and the README (the package's description).
+    text = " ".join(done.stdout.split())
+    assert "See docs/setup.md." not in text and "docs/setup.md in the project's repository" in text
+    assert 'the README\'s "Set up in one command"' in text and "\n## Set up in one command\n" in README
 
 
 @pytest.mark.parametrize("arguments", [["setup", "--owner", "x", "--store", "a/b"], ["setup", "--help"]])
