@@ -84,6 +84,24 @@ def test_organization_from_nothing_to_a_proven_token(world: World, tmp_path: Pat
     assert_nothing_secret(world, result.stdout, result.stderr, *person.pages[2:])
 
 
+def test_the_step_to_paste_says_what_owner_stands_for() -> None:
+    """``OWNER/github-app-token@v1`` is a placeholder: a comment above it says so, and how to pin it."""
+    import yaml
+
+    from github_app_token.cli import build_parser
+    from github_app_token.setup import options
+    from github_app_token.setup.command import workflow_step
+
+    args = build_parser().parse_args(["setup", *BASIC, "--store", "octo-org/app"])
+    step = workflow_step(options.check(args))
+    lines = step.splitlines()
+    assert lines[1] == f"- uses: {messages.ACTION_REFERENCE}"
+    assert lines[0].startswith("# OWNER/github-app-token: this action's repository")
+    assert "pin it by commit SHA (@<sha> # v1)" in lines[0] and len(lines[0]) <= 100
+    (parsed,) = yaml.safe_load(step)  # still a list of one step, pasted as it is
+    assert parsed["uses"] == messages.ACTION_REFERENCE and parsed["with"]["owner"] == "octo-org"
+
+
 def test_a_personal_account_all_repositories(world: World) -> None:
     result = run_setup(
         world,

@@ -317,8 +317,10 @@ def _prove(run: _Run, endpoints: Endpoints, opts: options.Options, app: AppCrede
 
 
 def workflow_step(opts: options.Options) -> str:
-    """The step to paste into a workflow, with the stored names and the options' scope."""
+    """The step to paste into a workflow (YAML, a list of one step), with the stored names and the
+    options' scope; a comment above ``uses:`` says what its placeholder ``OWNER`` stands for."""
     lines = [
+        messages.ACTION_REFERENCE_NOTE,
         f"- uses: {messages.ACTION_REFERENCE}",
         "  id: app-token",
         "  with:",

@@ -178,6 +178,8 @@ NOT_REVOKED = "  could not revoke it ({problem}); it expires at {expires_at}"
 SUMMARY_TITLE = "Done."
 WORKFLOW_STEP_INTRO = "Paste this step into a workflow (the token is in steps.app-token.outputs.token):"
 ACTION_REFERENCE = "OWNER/github-app-token@v1"
+#: The line above ``uses:``: the placeholder must not go unnoticed when the step is pasted.
+ACTION_REFERENCE_NOTE = "# OWNER/github-app-token: this action's repository; pin it by commit SHA (@<sha> # v1)"
 
 # --- the local pages -----------------------------------------------------------------------------
 PAGE_FORM_TITLE = "Register a GitHub App"
