@@ -181,6 +181,71 @@ def test_existing_app(world: World, tmp_path: Path, app_key_pem: str) -> None:
     assert_nothing_secret(world, result.output)
 
 
+KEY_TEXT_SHAPES = [
+    "PEM",
+    "PEM on one line",
+    "PEM with literal \\n",
+    "base64 of the PEM file",
+    "the base64 body alone",
+    "a short DER base64 start",
+    "a value too long for a path",
+]
+
+
+def key_texts(pem: str) -> dict[str, str]:
+    """The shapes of a key's text that users pass where its file's path belongs."""
+    import base64
+
+    body = "".join(pem.strip().splitlines()[1:-1])
+    return {
+        "PEM": pem,
+        "PEM on one line": " ".join(pem.split("\n")),
+        "PEM with literal \\n": pem.replace("\n", "\\n"),
+        "base64 of the PEM file": base64.b64encode(pem.encode()).decode(),
+        "the base64 body alone": body,
+        "a short DER base64 start": body[:120],
+        "a value too long for a path": "x" * 201,
+    }
+
+
+@pytest.mark.parametrize("shape", KEY_TEXT_SHAPES)
+def test_the_key_itself_given_as_its_file_is_never_shown(world: World, app_key_pem: str, shape: str) -> None:
+    """``--private-key-file "$KEY"``: refused before anything is asked, without quoting the value."""
+    texts = key_texts(app_key_pem)
+    assert list(texts) == KEY_TEXT_SHAPES
+    value = texts[shape]
+    arguments = [*BASIC, "--store", "octo-org/app", "--existing", "--client-id", "Iv23liEmulatorMinter1"]
+    result = run_setup(world, [*arguments, "--private-key-file", value], environ=classic(world, "repo"))
+    assert_one_line_error(result, "--private-key-file takes a path, and this looks like the key itself")
+    assert world.emulator.exchanges == []
+    assert value.strip() not in result.output and value[20:60] not in result.output
+    assert_nothing_secret(world, result.output)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "key.pem",
+        "./keys/my-app.2026-01-01.private-key.pem",
+        "~/Downloads/my-app.2026-01-01.private-key.pem",
+        "C:\\new\\keys\\app.pem",
+        "/home/alice/" + "a" * 100 + "/key",
+        "-",
+    ],
+)
+def test_a_path_is_not_taken_for_a_key(path: str) -> None:
+    from github_app_token.private_key import looks_like_key
+
+    assert not looks_like_key(path)
+
+
+def test_a_key_file_that_cannot_be_read_is_named(world: World, tmp_path: Path) -> None:
+    missing = str(tmp_path / "keys" / "my-app.2026-01-01.private-key.pem")
+    arguments = [*BASIC, "--store", "octo-org/app", "--existing", "--app-id", "4242", "--private-key-file", missing]
+    result = run_setup(world, arguments, environ=classic(world, "repo"))
+    assert_one_line_error(result, f"Cannot read --private-key-file '{missing}': No such file or directory.")
+
+
 def test_existing_app_with_a_key_of_another_app(world: World, tmp_path: Path) -> None:
     from tests.github_emulator import generate_private_key
 

@@ -61,6 +61,10 @@ KEY_DIR_NOT_WRITABLE = (
     "yours, or leave --key-dir out (the current directory)."
 )
 KEY_FILE_UNREADABLE = "Cannot read --private-key-file '{path}': {reason}."
+KEY_TEXT_NOT_A_PATH = (
+    "--private-key-file takes a path, and this looks like the key itself (so it is not shown): save the key "
+    "to a file only you can read, and give that file's path."
+)
 
 # --- the user token ------------------------------------------------------------------------------
 NO_USER_TOKEN = (
