@@ -392,6 +392,62 @@ def test_the_callback_checks_state_and_is_accepted_once() -> None:
         requests.get(port + "/", timeout=5)  # stopped: the port is closed
 
 
+def raw_get(url: str, hosts: list[str]) -> tuple[int, str]:
+    """``GET url`` with exactly the ``Host`` headers ``hosts`` (none, one or several)."""
+    import http.client
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+    try:
+        connection.putrequest("GET", parts.path + (f"?{parts.query}" if parts.query else ""), skip_host=True)
+        for host in hosts:
+            connection.putheader("Host", host)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+def test_the_local_page_is_served_only_at_its_random_path_and_on_its_host() -> None:
+    """DNS rebinding: another name for 127.0.0.1 (any Host but 127.0.0.1:PORT) gets 421; a guessed
+    path gets 404; neither page holds the manifest, the state or the page's path."""
+    with ManifestServer(
+        lambda callback, state: (f"https://github.example/settings/apps/new?state={state}", {"name": "bot"})
+    ) as server:
+        origin = server.url
+        secret_path = server.page_url.removeprefix(origin).strip("/")
+        assert origin.startswith("http://127.0.0.1:") and len(secret_path) >= 22
+        host = origin.removeprefix("http://")
+        status, text = raw_get(server.page_url, [host])
+        assert status == 200 and 'name="manifest"' in text and server.state in text
+        assert raw_get(server.page_url.rstrip("/"), [host])[0] == 200
+
+        def refused(status: int, text: str) -> bool:
+            return 'name="manifest"' not in text and server.state not in text and secret_path not in text
+
+        for guessed in ("/", "/callback", f"/callback?code=abc&state={server.state}", "/index.html", "/x/"):
+            status, text = raw_get(origin + guessed, [host])
+            assert status == 404 and refused(status, text), guessed
+        port = host.rpartition(":")[2]
+        callback = f"{server.callback_url}?code=abc&state={server.state}"
+        for hosts in (
+            [f"localhost:{port}"],
+            [f"rebind.attacker.example:{port}"],
+            ["127.0.0.1"],
+            [f"127.0.0.1:{int(port) + 1}"],
+            [],
+            [host, host],
+        ):
+            for url in (server.page_url, callback):
+                status, text = raw_get(url, hosts)
+                assert status == 421 and refused(status, text), hosts
+        assert server.code is None and server.refused == []  # nothing was accepted, or even looked at
+        status, _ = raw_get(callback, [host])
+        assert status == 200 and server.wait(1, ModelClock()) == "abc"
+
+
 def test_a_callback_that_never_comes_creates_nothing(world: World) -> None:
     clock = ModelClock()
     result = run_setup(

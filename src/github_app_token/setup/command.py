@@ -186,7 +186,7 @@ def _register(run: _Run, api: SetupAPI, opts: options.Options, owner: Account, e
 
     with ManifestServer(form) as server:
         run.say(messages.REGISTER_OPEN.format(name=opts.name, account=organization or "your account"))
-        run.open(server.url + "/")
+        run.open(server.page_url)
         run.say(messages.REGISTER_WAIT.format(minutes=_minutes(opts.timeout)))
         code = server.wait(opts.timeout, run.clock)
     where = (

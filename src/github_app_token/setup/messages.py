@@ -199,3 +199,5 @@ PAGE_USED = "This registration has been completed; this address no longer does a
 PAGE_STATE_TITLE = "Not this registration"
 PAGE_STATE = "This answer does not belong to the registration the terminal started (the state does not match)."
 PAGE_NO_CODE = "GitHub's answer holds no code."
+PAGE_HOST_TITLE = "Misdirected request"
+PAGE_HOST = "This server answers only at {url}/..., the address the terminal printed."
