@@ -557,6 +557,59 @@ def test_storing_refused_after_creation_keeps_the_key(world: World, tmp_path: Pa
     assert_nothing_secret(world, result.output)
 
 
+def assert_registered_elsewhere(world: World, result: Result, person: Person, keys: Path, got: str) -> None:
+    """Refused after the conversion: the key saved (nothing lost), nothing installed or stored, one line."""
+    (app,) = world.created
+    assert app.owner.login == got
+    assert result.code == 1, result.output
+    first, *rest = result.stderr.splitlines()
+    assert first.startswith(f"error: GitHub registered the app '{app.name}' under the account '{got}', not '")
+    assert "neither installed nor stored" in first and "Delete it on its settings page" in first
+    assert same_key(saved_key(keys).read_text(), app.private_key)
+    assert rest == [messages.KEY_SAVED_WRONG_OWNER.format(path=saved_key(keys))]  # no command to finish it
+    assert len(person.opened) == 1  # the local page; no installation page
+    assert not [i for i in world.emulator.installations.values() if i.app is app]
+    assert world.web.secrets == {} and world.web.variables == {}
+    assert not world.emulator.requests_to("GET", "/app/installations")
+    assert_nothing_secret(world, result.output)
+
+
+def test_a_personal_app_registered_by_another_signed_in_user_is_refused(world: World, tmp_path: Path) -> None:
+    """The browser is signed in to GitHub as hubot, the token is octocat's: the app is hubot's."""
+    world.emulator.add_account("hubot", "User")
+    world.web.signed_in = "hubot"
+    person = Person()
+    result = run_setup(
+        world,
+        ["--owner", "octocat", "--permission", "contents=read", "--store", "octocat/blog", "--key-dir", str(tmp_path)],
+        environ=classic(world, "repo"),
+        person=person,
+    )
+    assert_registered_elsewhere(world, result, person, tmp_path, "hubot")
+    (app,) = world.created
+    assert "not 'octocat' as asked" in result.stderr
+    assert f"({world.web.root}/settings/apps/{app.slug}: Advanced" in result.stderr
+    assert "with the browser signed in to GitHub as octocat." in result.stderr
+
+
+@pytest.mark.parametrize("got", ["octocat", "stranger-org"])
+def test_an_organization_app_that_github_registered_under_another_account_is_refused(
+    world: World, tmp_path: Path, got: str
+) -> None:
+    world.web.owner_of_new_apps = got
+    person = Person()
+    result = run_setup(
+        world, [*BASIC, "--store", "octo-org/app", "--key-dir", str(tmp_path)], environ=classic(world, "repo"),
+        person=person,
+    )  # fmt: skip
+    assert_registered_elsewhere(world, result, person, tmp_path, got)
+    (app,) = world.created
+    settings = f"{world.web.root}/organizations/{got}" if got == "stranger-org" else world.web.root
+    assert "not 'octo-org' as asked" in result.stderr
+    assert f"({settings}/settings/apps/{app.slug}: Advanced" in result.stderr
+    assert result.stderr.splitlines()[0].endswith("then run setup again.")
+
+
 class Interrupting(ModelClock):
     """Ctrl-C on the ``at``-th wait."""
 

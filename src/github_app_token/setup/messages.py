@@ -124,6 +124,12 @@ CONVERSION_FAILED = (
     "GitHub created the app but did not hand over its credentials: {problem} The app exists without a key "
     "you hold: generate a private key on its settings page ({url}), then run setup --existing with it."
 )
+WRONG_OWNER = (
+    "GitHub registered the app '{name}' under the account '{got}', not '{expected}' as asked, so it was neither "
+    "installed nor stored. Delete it on its settings page ({url}: Advanced, Delete GitHub App), then run setup "
+    "again{again}."
+)
+FIX_SIGN_IN = " with the browser signed in to GitHub as {login}"
 EXISTING_REFUSED = (
     "GitHub refused the app JWT signed for '{issuer}' with --private-key-file ({github_message}): the key "
     "does not belong to that app. Check --client-id (or --app-id) and --private-key-file."
@@ -154,6 +160,10 @@ KEY_SAVED = (
 KEY_NOT_SAVED = (
     "The app '{name}' exists, but its private key could not be saved ({reason}): generate a new one on its "
     "settings page (from {url}), then run setup --existing with it."
+)
+KEY_SAVED_WRONG_OWNER = (
+    "Its private key was saved to {path} (readable only by you), in case you keep the app; delete the file "
+    "once the app is deleted."
 )
 EXISTING_AGAIN = "Nothing was lost: fix the above and run the same command again."
 
