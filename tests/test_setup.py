@@ -7,6 +7,7 @@ model of time (:class:`tests.model_clock.ModelClock`): no test depends on the wa
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -721,6 +722,79 @@ def test_ctrl_c_while_the_credentials_arrive_keeps_the_key(world: World, tmp_pat
     (app,) = world.created
     assert same_key(saved_key(tmp_path).read_text(), app.private_key)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM's stand-in while the test runs: without setup's own handler, no kill
+
+
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_proving_token_is_created_revokes_it(
+    world: World, tmp_path: Path, number: signal.Signals
+) -> None:
+    """Ctrl-C or SIGTERM while GitHub creates the proving token (the emulator holds the request: no
+    timing): the request finishes, the token is revoked, and the command says so."""
+    import threading
+
+    from tests.github_emulator import Fault
+
+    gate = world.emulator.inject(Fault(action="gate", method="POST", path=r"/app/installations/[0-9]+/access_tokens"))
+
+    def press() -> None:
+        if gate.arrived.wait(60):
+            os.kill(os.getpid(), number)
+        gate.release.set()
+
+    presser = threading.Thread(target=press)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        presser.start()
+        result = run_setup(
+            world, [*BASIC, "--store", "octo-org/app", "--key-dir", str(tmp_path)], environ=classic(world, "repo")
+        )
+        presser.join()
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        assert signal.getsignal(signal.SIGTERM) is _interrupt  # the handlers before setup came back
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert gate.arrived.is_set(), result.output
+    exchanges = world.emulator.exchanges
+    assert world.emulator.wait_for(lambda: any(e.path.endswith("/access_tokens") and e.status for e in exchanges))
+    (app,) = world.created
+    (token,) = [t for t in world.emulator.tokens.values() if t.installation.app is app]
+    assert token.revoked
+    assert [
+        e.method for e in world.emulator.exchanges if e.path.endswith(("/access_tokens", "/installation/token"))
+    ] == [
+        "POST",
+        "DELETE",
+    ]
+    assert result.code == 128 + number, result.output
+    assert result.stderr.startswith(f"error: The step was cancelled ({number.name}) before it finished. The 1 token(s)")
+    assert "Traceback" not in result.output
+    assert same_key(world.web.secret("/repos/octo-org/app", "APP_PRIVATE_KEY"), app.private_key)  # stored before
+    assert_nothing_secret(world, result.output)
+
+
+def test_an_error_once_the_proving_token_exists_revokes_it(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any error after GitHub created the proving token (here a bug, raised where the proof is put
+    together) still revokes it; the command says one line and keeps the key."""
+    from github_app_token.setup import prove
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(prove, "Proof", broken)
+    result = run_setup(
+        world, [*BASIC, "--store", "octo-org/app", "--key-dir", str(tmp_path)], environ=classic(world, "repo")
+    )
+    assert_one_line_error(result, "unexpected RuntimeError; please report it", code=1)
+    (app,) = world.created
+    (token,) = [t for t in world.emulator.tokens.values() if t.installation.app is app]
+    assert token.revoked
+    assert same_key(saved_key(tmp_path).read_text(), app.private_key)
 
 
 def test_no_text_browser_takes_over_the_terminal(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -328,16 +328,22 @@ def _store(
 
 # --- 5. prove, and the summary ----------------------------------------------------------------
 def _prove(run: _Run, endpoints: Endpoints, opts: options.Options, app: AppCredentials, ca_bundle: str) -> prove.Proof:
+    """Step 5. Ctrl-C and SIGTERM only set a flag meanwhile (:mod:`github_app_token.cancel`): the request
+    in flight finishes and a token created is revoked, then :class:`~github_app_token.cancel.Cancelled`."""
+    from ..cancel import Cancellation
+    from ..cli import signals_handled
     from ..github_api import GitHubAPI
 
     env = prove.inputs_for(app.client_id, app.pem, opts.owner, opts.repositories, opts.permissions, endpoints.api)
     if ca_bundle:
         env["INPUT_CA-BUNDLE"] = ca_bundle
-    api = GitHubAPI(endpoints.api, ca_bundle=ca_bundle or None, clock=run.clock)
-    try:
-        proof = prove.prove(api, endpoints.web, env)
-    finally:
-        api.close()
+    cancellation = Cancellation()
+    with signals_handled(cancellation):
+        api = GitHubAPI(endpoints.api, ca_bundle=ca_bundle or None, clock=run.clock, cancellation=cancellation)
+        try:
+            proof = prove.prove(api, endpoints.web, env, cancellation)
+        finally:
+            api.close()
     permissions = ", ".join(f"{name}: {level}" for name, level in proof.permissions.items())
     covered = ", ".join(proof.repositories) if proof.repositories is not None else "all repositories"
     run.say(messages.PROVED.format(owner=opts.owner, repositories=covered, permissions=permissions))

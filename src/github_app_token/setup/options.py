@@ -42,9 +42,10 @@ example:
       --store my-org/website
 
 exit codes: 0 done, 2 bad input or a refusal before anything was created, 3 GitHub refused a
-request, 4 GitHub unreachable, 5 a wait timed out, 130 interrupted (Ctrl-C). If a step fails after
-the app was created, its private key is saved to a file only you can read (mode 0600), and the
-command that finishes the job (setup --existing) is printed. Nothing secret is printed.
+request, 4 GitHub unreachable, 5 a wait timed out, 130 interrupted (Ctrl-C; 143: SIGTERM while the
+token is proven, which is revoked). If a step fails after the app was created, its private key is
+saved to a file only you can read (mode 0600), and the command that finishes the job (setup
+--existing) is printed. Nothing secret is printed.
 More: the README's "Set up in one command" (also on the package's page on PyPI), and docs/setup.md
 in the project's repository (every option, message and fix)."""
 
