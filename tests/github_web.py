@@ -115,6 +115,9 @@ class GitHubWeb:
     ``signed_in`` is the login of the user signed in on the web side; ``admins`` maps an
     organization's login to its admins' logins. ``codes``, ``secrets`` and ``variables`` are what
     the flow created (keys: a REST base such as ``/repos/octo-org/app`` or ``/orgs/octo-org``).
+    ``owner_of_new_apps``, when set, is the login of the account every app created on the web side
+    belongs to, whatever the form asked: a way to make GitHub's conversion answer name another owner
+    than the one setup asked for (for a personal app, a browser signed in as another user does it too).
     """
 
     def __init__(self, emulator: GitHubEmulator, signed_in: str = "octocat") -> None:
@@ -128,6 +131,7 @@ class GitHubWeb:
         self.variables: dict[tuple[str, str], dict[str, Any]] = {}
         self.dispatches: list[tuple[str, str, dict[str, Any]]] = []
         self.public_apps: set[int] = set()
+        self.owner_of_new_apps: str | None = None
         add = emulator.add_route
         org = r"/organizations/(?P<org>[A-Za-z0-9-]+)"
         add("POST", r"/settings/apps/new", "web: new app", self.new_app_page, web=True)
@@ -322,6 +326,8 @@ class GitHubWeb:
             return _page("Create GitHub App", f'<p class="error" id="error">{html.escape(problem)}</p>', 422)
         assert isinstance(manifest, dict)
         em = self.emulator
+        if self.owner_of_new_apps is not None:
+            account = em.accounts[self.owner_of_new_apps.lower()]
         permissions = {"metadata": "read", **(manifest.get("default_permissions") or {})}
         app_id = em._id()
         client_id = "Iv23li" + secrets.token_hex(7)

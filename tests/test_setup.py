@@ -7,6 +7,7 @@ model of time (:class:`tests.model_clock.ModelClock`): no test depends on the wa
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -22,8 +23,10 @@ from github_app_token.setup.local_server import ManifestServer
 from tests.conftest import assert_exchanges_conform
 from tests.github_emulator import GitHubEmulator, Reply, default_world, pem_pkcs1
 from tests.model_clock import ModelClock
+from tests.runner_harness import ROOT
 from tests.setup_world import Person, Result, World, assert_nothing_secret, run_setup, web_world
 
+README = (ROOT / "README.md").read_text()
 BASIC = ["--owner", "octo-org", "--repositories", "app,infra", "--permission", "contents=write"]
 
 
@@ -80,6 +83,24 @@ def test_organization_from_nothing_to_a_proven_token(world: World, tmp_path: Pat
     conversion = world.emulator.requests_to("POST", "/app-manifests/{code}/conversions")
     assert len(conversion) == 1 and "Authorization" not in conversion[0].headers
     assert_nothing_secret(world, result.stdout, result.stderr, *person.pages[2:])
+
+
+def test_the_step_to_paste_says_what_owner_stands_for() -> None:
+    """``OWNER/github-app-token@v1`` is a placeholder: a comment above it says so, and how to pin it."""
+    import yaml
+
+    from github_app_token.cli import build_parser
+    from github_app_token.setup import options
+    from github_app_token.setup.command import workflow_step
+
+    args = build_parser().parse_args(["setup", *BASIC, "--store", "octo-org/app"])
+    step = workflow_step(options.check(args))
+    lines = step.splitlines()
+    assert lines[1] == f"- uses: {messages.ACTION_REFERENCE}"
+    assert lines[0].startswith("# OWNER/github-app-token: this action's repository")
+    assert "pin it by commit SHA (@<sha> # v1)" in lines[0] and len(lines[0]) <= 100
+    (parsed,) = yaml.safe_load(step)  # still a list of one step, pasted as it is
+    assert parsed["uses"] == messages.ACTION_REFERENCE and parsed["with"]["owner"] == "octo-org"
 
 
 def test_a_personal_account_all_repositories(world: World) -> None:
@@ -159,6 +180,71 @@ def test_existing_app(world: World, tmp_path: Path, app_key_pem: str) -> None:
     assert world.web.secret("/repos/octo-org/app", "APP_PRIVATE_KEY").strip() == app_key_pem.strip()
     assert world.web.variables[("/repos/octo-org/app", "APP_CLIENT_ID")]["value"] == "Iv23liEmulatorMinter1"
     assert_nothing_secret(world, result.output)
+
+
+KEY_TEXT_SHAPES = [
+    "PEM",
+    "PEM on one line",
+    "PEM with literal \\n",
+    "base64 of the PEM file",
+    "the base64 body alone",
+    "a short DER base64 start",
+    "a value too long for a path",
+]
+
+
+def key_texts(pem: str) -> dict[str, str]:
+    """The shapes of a key's text that users pass where its file's path belongs."""
+    import base64
+
+    body = "".join(pem.strip().splitlines()[1:-1])
+    return {
+        "PEM": pem,
+        "PEM on one line": " ".join(pem.split("\n")),
+        "PEM with literal \\n": pem.replace("\n", "\\n"),
+        "base64 of the PEM file": base64.b64encode(pem.encode()).decode(),
+        "the base64 body alone": body,
+        "a short DER base64 start": body[:120],
+        "a value too long for a path": "x" * 201,
+    }
+
+
+@pytest.mark.parametrize("shape", KEY_TEXT_SHAPES)
+def test_the_key_itself_given_as_its_file_is_never_shown(world: World, app_key_pem: str, shape: str) -> None:
+    """``--private-key-file "$KEY"``: refused before anything is asked, without quoting the value."""
+    texts = key_texts(app_key_pem)
+    assert list(texts) == KEY_TEXT_SHAPES
+    value = texts[shape]
+    arguments = [*BASIC, "--store", "octo-org/app", "--existing", "--client-id", "Iv23liEmulatorMinter1"]
+    result = run_setup(world, [*arguments, "--private-key-file", value], environ=classic(world, "repo"))
+    assert_one_line_error(result, "--private-key-file takes a path, and this looks like the key itself")
+    assert world.emulator.exchanges == []
+    assert value.strip() not in result.output and value[20:60] not in result.output
+    assert_nothing_secret(world, result.output)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "key.pem",
+        "./keys/my-app.2026-01-01.private-key.pem",
+        "~/Downloads/my-app.2026-01-01.private-key.pem",
+        "C:\\new\\keys\\app.pem",
+        "/home/alice/" + "a" * 100 + "/key",
+        "-",
+    ],
+)
+def test_a_path_is_not_taken_for_a_key(path: str) -> None:
+    from github_app_token.private_key import looks_like_key
+
+    assert not looks_like_key(path)
+
+
+def test_a_key_file_that_cannot_be_read_is_named(world: World, tmp_path: Path) -> None:
+    missing = str(tmp_path / "keys" / "my-app.2026-01-01.private-key.pem")
+    arguments = [*BASIC, "--store", "octo-org/app", "--existing", "--app-id", "4242", "--private-key-file", missing]
+    result = run_setup(world, arguments, environ=classic(world, "repo"))
+    assert_one_line_error(result, f"Cannot read --private-key-file '{missing}': No such file or directory.")
 
 
 def test_existing_app_with_a_key_of_another_app(world: World, tmp_path: Path) -> None:
@@ -247,6 +333,20 @@ def test_refusals_before_anything_is_created(world: World, case: str) -> None:
     assert_nothing_secret(world, result.output)
 
 
+@pytest.mark.parametrize("host", ["127.attacker.example", "127.0.0.1.nip.io", "localhost.attacker.example"])
+def test_plain_http_only_to_a_loopback_address(host: str) -> None:
+    """A name that merely starts like a loopback address is no loopback host (inputs.is_loopback)."""
+    from github_app_token.errors import InputError
+    from github_app_token.setup.endpoints import resolve
+
+    with pytest.raises(InputError, match=r"^--github-url is not usable \(plain http is only allowed for a loopback"):
+        resolve(f"http://{host}:8080")
+    with pytest.raises(InputError, match=r"^--api-url is not usable"):
+        resolve("https://ghe.example", f"http://{host}/api/v3")
+    for loopback in ("127.0.0.1:8080", "127.1.2.3", "[::1]:8080", "localhost:8080"):
+        assert resolve(f"http://{loopback}").web == f"http://{loopback}"
+
+
 def test_fine_grained_token_without_secrets_permission_is_refused_first(world: World) -> None:
     token = world.web.add_user_token("octocat", None, {"actions_variables": "write"})
     result = run_setup(world, [*BASIC, "--store", "octo-org/app"], environ={"GH_ENTERPRISE_TOKEN": token})
@@ -291,6 +391,62 @@ def test_the_callback_checks_state_and_is_accepted_once() -> None:
         port = server.url
     with pytest.raises(requests.ConnectionError):
         requests.get(port + "/", timeout=5)  # stopped: the port is closed
+
+
+def raw_get(url: str, hosts: list[str]) -> tuple[int, str]:
+    """``GET url`` with exactly the ``Host`` headers ``hosts`` (none, one or several)."""
+    import http.client
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+    try:
+        connection.putrequest("GET", parts.path + (f"?{parts.query}" if parts.query else ""), skip_host=True)
+        for host in hosts:
+            connection.putheader("Host", host)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+def test_the_local_page_is_served_only_at_its_random_path_and_on_its_host() -> None:
+    """DNS rebinding: another name for 127.0.0.1 (any Host but 127.0.0.1:PORT) gets 421; a guessed
+    path gets 404; neither page holds the manifest, the state or the page's path."""
+    with ManifestServer(
+        lambda callback, state: (f"https://github.example/settings/apps/new?state={state}", {"name": "bot"})
+    ) as server:
+        origin = server.url
+        secret_path = server.page_url.removeprefix(origin).strip("/")
+        assert origin.startswith("http://127.0.0.1:") and len(secret_path) >= 22
+        host = origin.removeprefix("http://")
+        status, text = raw_get(server.page_url, [host])
+        assert status == 200 and 'name="manifest"' in text and server.state in text
+        assert raw_get(server.page_url.rstrip("/"), [host])[0] == 200
+
+        def refused(status: int, text: str) -> bool:
+            return 'name="manifest"' not in text and server.state not in text and secret_path not in text
+
+        for guessed in ("/", "/callback", f"/callback?code=abc&state={server.state}", "/index.html", "/x/"):
+            status, text = raw_get(origin + guessed, [host])
+            assert status == 404 and refused(status, text), guessed
+        port = host.rpartition(":")[2]
+        callback = f"{server.callback_url}?code=abc&state={server.state}"
+        for hosts in (
+            [f"localhost:{port}"],
+            [f"rebind.attacker.example:{port}"],
+            ["127.0.0.1"],
+            [f"127.0.0.1:{int(port) + 1}"],
+            [],
+            [host, host],
+        ):
+            for url in (server.page_url, callback):
+                status, text = raw_get(url, hosts)
+                assert status == 421 and refused(status, text), hosts
+        assert server.code is None and server.refused == []  # nothing was accepted, or even looked at
+        status, _ = raw_get(callback, [host])
+        assert status == 200 and server.wait(1, ModelClock()) == "abc"
 
 
 def test_a_callback_that_never_comes_creates_nothing(world: World) -> None:
@@ -402,6 +558,59 @@ def test_storing_refused_after_creation_keeps_the_key(world: World, tmp_path: Pa
     assert_nothing_secret(world, result.output)
 
 
+def assert_registered_elsewhere(world: World, result: Result, person: Person, keys: Path, got: str) -> None:
+    """Refused after the conversion: the key saved (nothing lost), nothing installed or stored, one line."""
+    (app,) = world.created
+    assert app.owner.login == got
+    assert result.code == 1, result.output
+    first, *rest = result.stderr.splitlines()
+    assert first.startswith(f"error: GitHub registered the app '{app.name}' under the account '{got}', not '")
+    assert "neither installed nor stored" in first and "Delete it on its settings page" in first
+    assert same_key(saved_key(keys).read_text(), app.private_key)
+    assert rest == [messages.KEY_SAVED_WRONG_OWNER.format(path=saved_key(keys))]  # no command to finish it
+    assert len(person.opened) == 1  # the local page; no installation page
+    assert not [i for i in world.emulator.installations.values() if i.app is app]
+    assert world.web.secrets == {} and world.web.variables == {}
+    assert not world.emulator.requests_to("GET", "/app/installations")
+    assert_nothing_secret(world, result.output)
+
+
+def test_a_personal_app_registered_by_another_signed_in_user_is_refused(world: World, tmp_path: Path) -> None:
+    """The browser is signed in to GitHub as hubot, the token is octocat's: the app is hubot's."""
+    world.emulator.add_account("hubot", "User")
+    world.web.signed_in = "hubot"
+    person = Person()
+    result = run_setup(
+        world,
+        ["--owner", "octocat", "--permission", "contents=read", "--store", "octocat/blog", "--key-dir", str(tmp_path)],
+        environ=classic(world, "repo"),
+        person=person,
+    )
+    assert_registered_elsewhere(world, result, person, tmp_path, "hubot")
+    (app,) = world.created
+    assert "not 'octocat' as asked" in result.stderr
+    assert f"({world.web.root}/settings/apps/{app.slug}: Advanced" in result.stderr
+    assert "with the browser signed in to GitHub as octocat." in result.stderr
+
+
+@pytest.mark.parametrize("got", ["octocat", "stranger-org"])
+def test_an_organization_app_that_github_registered_under_another_account_is_refused(
+    world: World, tmp_path: Path, got: str
+) -> None:
+    world.web.owner_of_new_apps = got
+    person = Person()
+    result = run_setup(
+        world, [*BASIC, "--store", "octo-org/app", "--key-dir", str(tmp_path)], environ=classic(world, "repo"),
+        person=person,
+    )  # fmt: skip
+    assert_registered_elsewhere(world, result, person, tmp_path, got)
+    (app,) = world.created
+    settings = f"{world.web.root}/organizations/{got}" if got == "stranger-org" else world.web.root
+    assert "not 'octo-org' as asked" in result.stderr
+    assert f"({settings}/settings/apps/{app.slug}: Advanced" in result.stderr
+    assert result.stderr.splitlines()[0].endswith("then run setup again.")
+
+
 class Interrupting(ModelClock):
     """Ctrl-C on the ``at``-th wait."""
 
@@ -473,6 +682,10 @@ def test_the_help_names_every_option() -> None:
         "--timeout",
     ):
         assert option in done.stdout
+    # The wheel has no docs/: the help names where docs/setup.md is, and the README (the package's description).
+    text = " ".join(done.stdout.split())
+    assert "See docs/setup.md." not in text and "docs/setup.md in the project's repository" in text
+    assert 'the README\'s "Set up in one command"' in text and "\n## Set up in one command\n" in README
 
 
 @pytest.mark.parametrize("arguments", [["setup", "--owner", "x", "--store", "a/b"], ["setup", "--help"]])
@@ -509,6 +722,79 @@ def test_ctrl_c_while_the_credentials_arrive_keeps_the_key(world: World, tmp_pat
     (app,) = world.created
     assert same_key(saved_key(tmp_path).read_text(), app.private_key)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM's stand-in while the test runs: without setup's own handler, no kill
+
+
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_proving_token_is_created_revokes_it(
+    world: World, tmp_path: Path, number: signal.Signals
+) -> None:
+    """Ctrl-C or SIGTERM while GitHub creates the proving token (the emulator holds the request: no
+    timing): the request finishes, the token is revoked, and the command says so."""
+    import threading
+
+    from tests.github_emulator import Fault
+
+    gate = world.emulator.inject(Fault(action="gate", method="POST", path=r"/app/installations/[0-9]+/access_tokens"))
+
+    def press() -> None:
+        if gate.arrived.wait(60):
+            os.kill(os.getpid(), number)
+        gate.release.set()
+
+    presser = threading.Thread(target=press)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        presser.start()
+        result = run_setup(
+            world, [*BASIC, "--store", "octo-org/app", "--key-dir", str(tmp_path)], environ=classic(world, "repo")
+        )
+        presser.join()
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        assert signal.getsignal(signal.SIGTERM) is _interrupt  # the handlers before setup came back
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert gate.arrived.is_set(), result.output
+    exchanges = world.emulator.exchanges
+    assert world.emulator.wait_for(lambda: any(e.path.endswith("/access_tokens") and e.status for e in exchanges))
+    (app,) = world.created
+    (token,) = [t for t in world.emulator.tokens.values() if t.installation.app is app]
+    assert token.revoked
+    assert [
+        e.method for e in world.emulator.exchanges if e.path.endswith(("/access_tokens", "/installation/token"))
+    ] == [
+        "POST",
+        "DELETE",
+    ]
+    assert result.code == 128 + number, result.output
+    assert result.stderr.startswith(f"error: The step was cancelled ({number.name}) before it finished. The 1 token(s)")
+    assert "Traceback" not in result.output
+    assert same_key(world.web.secret("/repos/octo-org/app", "APP_PRIVATE_KEY"), app.private_key)  # stored before
+    assert_nothing_secret(world, result.output)
+
+
+def test_an_error_once_the_proving_token_exists_revokes_it(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any error after GitHub created the proving token (here a bug, raised where the proof is put
+    together) still revokes it; the command says one line and keeps the key."""
+    from github_app_token.setup import prove
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(prove, "Proof", broken)
+    result = run_setup(
+        world, [*BASIC, "--store", "octo-org/app", "--key-dir", str(tmp_path)], environ=classic(world, "repo")
+    )
+    assert_one_line_error(result, "unexpected RuntimeError; please report it", code=1)
+    (app,) = world.created
+    (token,) = [t for t in world.emulator.tokens.values() if t.installation.app is app]
+    assert token.revoked
+    assert same_key(saved_key(tmp_path).read_text(), app.private_key)
 
 
 def test_no_text_browser_takes_over_the_terminal(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -23,7 +23,8 @@ README = (ROOT / "README.md").read_text()
 #: Messages that are not errors: progress lines, the local pages, and fixes appended to an error.
 NOT_ERRORS = re.compile(r"^(STEP_|PAGE_|WAIT_|FIX_)|^(TOKEN_FROM|CHECKED|EXISTING_APP|REGISTER_OPEN|REGISTER_WAIT|"
                         r"OPEN_YOURSELF|REGISTERED|ALREADY_INSTALLED|INSTALL_OPEN|INSTALL_WAIT|INSTALLED|STORED|"
-                        r"PROVED|REVOKED|NOT_REVOKED|SUMMARY_TITLE|WORKFLOW_STEP_INTRO|ACTION_REFERENCE)$")  # fmt: skip
+                        r"PROVED|REVOKED|NOT_REVOKED|SUMMARY_TITLE|WORKFLOW_STEP_INTRO|"
+                        r"ACTION_REFERENCE(_NOTE)?)$")  # fmt: skip
 
 
 def troubleshooting_keys() -> list[str]:
@@ -48,6 +49,18 @@ def test_the_quick_start_begins_with_the_one_command() -> None:
     assert "github-app-token setup --owner" in first_block
     assert quick.index("github-app-token setup") < quick.index("1. [Register a GitHub App]")
     assert "(docs/setup.md)" in README[README.index("\n## Set up in one command\n") :]
+
+
+def test_the_documented_step_is_the_one_printed() -> None:
+    """docs/setup.md's workflow step is what setup prints for the command at its top."""
+    from github_app_token.cli import build_parser
+    from github_app_token.setup import options
+    from github_app_token.setup.command import workflow_step
+
+    command = SETUP_DOC.split("```sh\npipx run github-app-token ", 1)[1].split("\n", 1)[0]
+    opts = options.check(build_parser().parse_args(command.split()))
+    block = SETUP_DOC.split("```yaml\nsteps:\n", 1)[1].split("```", 1)[0]
+    assert block == "".join(f"  {line}\n" for line in workflow_step(opts).splitlines())
 
 
 def dispatch_recipe() -> str:

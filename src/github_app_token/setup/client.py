@@ -22,8 +22,9 @@ from ..github_api import GitHubAPI, unreadable
 
 class AppCredentials(NamedTuple):
     """What the manifest conversion returns that setup keeps: the app's ``id``, ``slug``, ``client_id``,
-    ``name``, ``html_url``, owner's login, and ``pem`` (the private key; never shown, see ``__repr__``).
-    The client secret and the webhook secret are not kept."""
+    ``name``, ``html_url``, owner's login, ``pem`` (the private key; never shown, see ``__repr__``), and
+    the owner's ``type`` (``User`` or ``Organization``; "" when not known). The client secret and the
+    webhook secret are not kept."""
 
     id: int
     slug: str
@@ -32,6 +33,7 @@ class AppCredentials(NamedTuple):
     html_url: str
     owner: str
     pem: str
+    owner_type: str = ""
 
     def __repr__(self) -> str:
         return f"AppCredentials(id={self.id}, slug={self.slug!r}, client_id={self.client_id!r}, pem='***')"
@@ -99,8 +101,9 @@ class SetupAPI(GitHubAPI):
                 client_id=str(data["client_id"]),
                 name=printable(str(data.get("name") or data["slug"])),
                 html_url=str(data["html_url"]).rstrip("/"),
-                owner=str(owner.get("login") or owner.get("slug") or ""),
+                owner=printable(str(owner.get("login") or owner.get("slug") or "")),
                 pem=str(data["pem"]),
+                owner_type=printable(str(owner.get("type") or "")),
             )
         except (KeyError, TypeError, ValueError, AttributeError):
             raise unreadable("POST", "/app-manifests/{code}/conversions", 201, "no app in it") from None

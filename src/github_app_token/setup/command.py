@@ -20,6 +20,7 @@ import argparse
 import shutil
 import signal
 import threading
+import urllib.parse
 import webbrowser
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -169,7 +170,41 @@ def _ctrl_c_after() -> Iterator[None]:
         raise KeyboardInterrupt
 
 
-def _register(run: _Run, api: SetupAPI, opts: options.Options, owner: Account, endpoints: Endpoints) -> AppCredentials:
+class WrongOwner(ActionError):
+    """GitHub registered the app under another account than setup asked for (the browser signed in as
+    someone else, say): nothing more is done with it; :func:`main` saves its key and says to delete it."""
+
+
+def _apps_settings(web: str, organization: str | None) -> str:
+    """The GitHub Apps page of ``organization``'s developer settings, or of the signed-in user's."""
+    return (
+        f"{web}/organizations/{urllib.parse.quote(organization)}/settings/apps"
+        if organization
+        else f"{web}/settings/apps"
+    )
+
+
+def _check_app_owner(app: AppCredentials, expected: str, personal: bool, endpoints: Endpoints) -> None:
+    """Raise :class:`WrongOwner` unless the conversion's ``owner.login`` is ``expected`` (case aside)."""
+    if app.owner.casefold() == expected.casefold():
+        return
+    settings = _apps_settings(endpoints.web, app.owner if app.owner_type == "Organization" else None)
+    raise WrongOwner(
+        messages.WRONG_OWNER.format(
+            name=app.name,
+            got=app.owner or "(none named)",
+            expected=expected,
+            url=f"{settings}/{app.slug}",
+            again=messages.FIX_SIGN_IN.format(login=expected) if personal else "",
+        )
+    )
+
+
+def _register(
+    run: _Run, api: SetupAPI, opts: options.Options, owner: Account, user: User, endpoints: Endpoints
+) -> AppCredentials:
+    """Step 2: the manifest flow, then the conversion. The app must be registered under the organization
+    ``owner`` or, for a personal account, under the token's ``user`` (a private app installs only there)."""
     organization = owner.login if owner.type == "Organization" else None
     homepage = opts.homepage_url or f"{endpoints.web}/{owner.login}"
 
@@ -186,18 +221,14 @@ def _register(run: _Run, api: SetupAPI, opts: options.Options, owner: Account, e
 
     with ManifestServer(form) as server:
         run.say(messages.REGISTER_OPEN.format(name=opts.name, account=organization or "your account"))
-        run.open(server.url + "/")
+        run.open(server.page_url)
         run.say(messages.REGISTER_WAIT.format(minutes=_minutes(opts.timeout)))
         code = server.wait(opts.timeout, run.clock)
-    where = (
-        f"{endpoints.web}/organizations/{organization}/settings/apps"
-        if organization
-        else f"{endpoints.web}/settings/apps"
-    )
     with _ctrl_c_after():
         try:
             app = api.convert_manifest(code)
         except ActionError as error:
+            where = _apps_settings(endpoints.web, organization)
             raise ActionError(messages.CONVERSION_FAILED.format(problem=error, url=where)) from None
         run.app = app
     if not same_origin(app.html_url, endpoints.web):  # the pages to open are GitHub's, whatever the answer says
@@ -206,6 +237,7 @@ def _register(run: _Run, api: SetupAPI, opts: options.Options, owner: Account, e
     run.say(
         messages.REGISTERED.format(name=app.name, id=app.id, client_id=app.client_id, url=app.html_url, owner=app.owner)
     )
+    _check_app_owner(app, organization or user.login, organization is None, endpoints)
     return app
 
 
@@ -296,16 +328,22 @@ def _store(
 
 # --- 5. prove, and the summary ----------------------------------------------------------------
 def _prove(run: _Run, endpoints: Endpoints, opts: options.Options, app: AppCredentials, ca_bundle: str) -> prove.Proof:
+    """Step 5. Ctrl-C and SIGTERM only set a flag meanwhile (:mod:`github_app_token.cancel`): the request
+    in flight finishes and a token created is revoked, then :class:`~github_app_token.cancel.Cancelled`."""
+    from ..cancel import Cancellation
+    from ..cli import signals_handled
     from ..github_api import GitHubAPI
 
     env = prove.inputs_for(app.client_id, app.pem, opts.owner, opts.repositories, opts.permissions, endpoints.api)
     if ca_bundle:
         env["INPUT_CA-BUNDLE"] = ca_bundle
-    api = GitHubAPI(endpoints.api, ca_bundle=ca_bundle or None, clock=run.clock)
-    try:
-        proof = prove.prove(api, endpoints.web, env)
-    finally:
-        api.close()
+    cancellation = Cancellation()
+    with signals_handled(cancellation):
+        api = GitHubAPI(endpoints.api, ca_bundle=ca_bundle or None, clock=run.clock, cancellation=cancellation)
+        try:
+            proof = prove.prove(api, endpoints.web, env, cancellation)
+        finally:
+            api.close()
     permissions = ", ".join(f"{name}: {level}" for name, level in proof.permissions.items())
     covered = ", ".join(proof.repositories) if proof.repositories is not None else "all repositories"
     run.say(messages.PROVED.format(owner=opts.owner, repositories=covered, permissions=permissions))
@@ -317,8 +355,10 @@ def _prove(run: _Run, endpoints: Endpoints, opts: options.Options, app: AppCrede
 
 
 def workflow_step(opts: options.Options) -> str:
-    """The step to paste into a workflow, with the stored names and the options' scope."""
+    """The step to paste into a workflow (YAML, a list of one step), with the stored names and the
+    options' scope; a comment above ``uses:`` says what its placeholder ``OWNER`` stands for."""
     lines = [
+        messages.ACTION_REFERENCE_NOTE,
         f"- uses: {messages.ACTION_REFERENCE}",
         "  id: app-token",
         "  with:",
@@ -393,7 +433,7 @@ def _steps(run: _Run, opts: options.Options, environ: Mapping[str, str], find_to
             run.step(2, messages.STEP_REGISTER_SKIPPED)
         else:
             run.step(2, messages.STEP_REGISTER)
-            app = _register(run, api, opts, owner, endpoints)
+            app = _register(run, api, opts, owner, user, endpoints)
     finally:
         api.close()
     run.step(3, messages.STEP_INSTALL)
@@ -441,12 +481,14 @@ def main(
     def find_token(env: Mapping[str, str], endpoints: Endpoints) -> user_token.UserToken:
         return user_token.find(env, endpoints, which=which, **({"run": gh} if gh else {}))
 
+    finish = True  # whether the saved key's message gives the command that finishes the job
     try:
         _steps(run, opts, environ, find_token)
         return 0
     except ActionError as error:
         stderr.write(f"error: {error}\n")
         code = error.exit_code
+        finish = not isinstance(error, WrongOwner)
     except KeyboardInterrupt:
         stderr.write(messages.INTERRUPTED + "\n")
         code = 130
@@ -454,19 +496,23 @@ def main(
         stderr.write(f"error: {messages.UNEXPECTED.format(kind=type(error).__name__)}\n")
         code = 1
     if run.app is not None and not opts.existing:
-        _rescue(run.app, opts, stderr)
+        _rescue(run.app, opts, stderr, finish=finish)
     elif opts.existing and code != 0:
         stderr.write(messages.EXISTING_AGAIN + "\n")
     return code
 
 
-def _rescue(app: AppCredentials, opts: options.Options, stderr: TextIO) -> None:
-    """Save the new app's key (mode 0600) and say how to finish; never print the key."""
+def _rescue(app: AppCredentials, opts: options.Options, stderr: TextIO, *, finish: bool = True) -> None:
+    """Save the new app's key (mode 0600) and say how to finish (unless not ``finish``: an app to
+    delete, not to finish); never print the key."""
     try:
         path = rescue.save_key(Path(opts.key_dir).expanduser(), app.slug, app.pem)
     except OSError as error:
         reason = error.strerror or type(error).__name__
         stderr.write(messages.KEY_NOT_SAVED.format(name=app.name, reason=reason, url=app.html_url) + "\n")
+        return
+    if not finish:
+        stderr.write(messages.KEY_SAVED_WRONG_OWNER.format(path=path) + "\n")
         return
     command = rescue.finish_command(app.client_id, path, options.resume_arguments(opts))
     stderr.write(messages.KEY_SAVED.format(name=app.name, client_id=app.client_id, path=path, command=command) + "\n")

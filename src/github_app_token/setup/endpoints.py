@@ -11,11 +11,11 @@ import urllib.parse
 from typing import NamedTuple
 
 from ..errors import InputError
+from ..inputs import is_loopback
 from . import messages
 
 GITHUB_COM = "https://github.com"
 GITHUB_COM_API = "https://api.github.com"
-_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class Endpoints(NamedTuple):
@@ -29,8 +29,9 @@ class Endpoints(NamedTuple):
 
 
 def check_url(flag: str, value: str, *, path_allowed: bool) -> str:
-    """``value`` without a trailing ``/`` when it is an https URL (http only to a loopback host), with
-    no credentials, query or fragment (and no path unless ``path_allowed``); else InputError naming ``flag``."""
+    """``value`` without a trailing ``/`` when it is an https URL (http only to a loopback host, as
+    :func:`github_app_token.inputs.is_loopback` decides), with no credentials, query or fragment (and
+    no path unless ``path_allowed``); else InputError naming ``flag``."""
     url = value.strip().rstrip("/")
     try:
         parts = urllib.parse.urlsplit(url)
@@ -41,7 +42,7 @@ def check_url(flag: str, value: str, *, path_allowed: bool) -> str:
     why = ""
     if parts.scheme not in ("https", "http") or not host:
         why = "it must start with https:// and name a host"
-    elif parts.scheme == "http" and host not in _LOOPBACK and not host.startswith("127."):
+    elif parts.scheme == "http" and not is_loopback(host):
         why = "plain http is only allowed for a loopback host; use https://"
     elif parts.username is not None or parts.password is not None:
         why = "it must not contain credentials"

@@ -1,11 +1,16 @@
 """The local page that posts the manifest to GitHub, and the one-time callback GitHub redirects to.
 
 A ``ThreadingHTTPServer`` on 127.0.0.1 with an ephemeral port (the operating system's choice), for
-one registration: ``GET /`` shows the app's name and permissions and a button whose form posts the
-manifest to GitHub; ``GET /callback?code=…&state=…`` is GitHub's redirect after the user created the
-app (GitHub Docs, "Registering a GitHub App from a manifest", step 2). The callback is accepted once,
-and only with this run's ``state`` (a random 128-bit value, compared in constant time); every other
-request gets an error page and changes nothing. :meth:`ManifestServer.stop` closes the port.
+one registration, under a random path (128 bits, :attr:`ManifestServer.page_url`): ``GET {path}/``
+shows the app's name and permissions and a button whose form posts the manifest to GitHub;
+``GET {path}/callback?code=…&state=…`` is GitHub's redirect after the user created the app (GitHub
+Docs, "Registering a GitHub App from a manifest", step 2). The callback is accepted once, and only
+with this run's ``state`` (another random 128-bit value, compared in constant time).
+
+Only requests whose ``Host`` header is exactly ``127.0.0.1:PORT`` are answered (421 Misdirected
+Request otherwise): a web page the user visits cannot rebind a name of its own to 127.0.0.1 and read
+the form (its state) through it (DNS rebinding). Any other path gets 404. No error page holds the
+path, the state or the manifest, and none changes anything. :meth:`ManifestServer.stop` closes the port.
 """
 
 from __future__ import annotations
@@ -52,12 +57,14 @@ class ManifestServer:
     """One registration's local server. Use as a context manager (it stops on exit, Ctrl-C included).
 
     ``form`` gives, from this server's callback URL, the form's ``(action URL, manifest)``; the
-    action URL carries :attr:`state`. After :meth:`wait` returns, :attr:`code` is GitHub's
-    one-time code (valid one hour, GitHub Docs).
+    action URL carries :attr:`state`. :attr:`page_url` is the page to open (``http://127.0.0.1:PORT/
+    RANDOM/``), :attr:`callback_url` the redirect's. After :meth:`wait` returns, :attr:`code` is
+    GitHub's one-time code (valid one hour, GitHub Docs).
     """
 
     def __init__(self, form: Callable[[str, str], tuple[str, dict[str, Any]]], host: str = "127.0.0.1") -> None:
         self.state = secrets.token_urlsafe(16)
+        self._root = "/" + secrets.token_urlsafe(16)  # the page's path: unguessable, like the state
         self.code: str | None = None
         self.refused: list[str] = []  # why each refused callback was refused
         self._accepted = threading.Event()
@@ -69,7 +76,7 @@ class ManifestServer:
                 pass
 
             def do_GET(self) -> None:
-                status, body = outer._answer(self.path)
+                status, body = outer._answer(self.path, self.headers.get_all("Host") or [])
                 self.send_response(status)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
@@ -80,17 +87,22 @@ class ManifestServer:
 
         self._server = ThreadingHTTPServer((host, 0), Handler)
         self._server.daemon_threads = True
-        self.url = f"http://{host}:{self._server.server_address[1]}"
-        self.callback_url = self.url + "/callback"
+        self._host = f"{host}:{self._server.server_address[1]}"  # the one Host header answered
+        self.url = f"http://{self._host}"
+        self.page_url = f"{self.url}{self._root}/"
+        self.callback_url = f"{self.url}{self._root}/callback"
         self.action, self.manifest = form(self.callback_url, self.state)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
         self._thread.start()
 
-    def _answer(self, raw_path: str) -> tuple[int, bytes]:
+    def _answer(self, raw_path: str, hosts: list[str]) -> tuple[int, bytes]:
+        """The status and page for ``GET raw_path`` with the ``Host`` headers ``hosts``."""
+        if hosts != [self._host]:
+            return 421, page(messages.PAGE_HOST_TITLE, f"<p>{html.escape(messages.PAGE_HOST.format(url=self.url))}</p>")
         path, _, query = raw_path.partition("?")
-        if path == "/":
+        if _same(path, self._root) or _same(path, self._root + "/"):
             return 200, self._form_page()
-        if path != "/callback":
+        if not _same(path, self._root + "/callback"):
             return 404, page("Not found", "<p>Nothing here.</p>")
         params = urllib.parse.parse_qs(query)
         code, state = params.get("code", [""])[0], params.get("state", [""])[0]
@@ -98,7 +110,7 @@ class ManifestServer:
             if self._accepted.is_set():
                 self.refused.append("used")
                 return 410, page(messages.PAGE_USED_TITLE, f"<p>{html.escape(messages.PAGE_USED)}</p>")
-            if not hmac.compare_digest(state.encode(), self.state.encode()):
+            if not _same(state, self.state):
                 self.refused.append("state")
                 return 400, page(messages.PAGE_STATE_TITLE, f"<p>{html.escape(messages.PAGE_STATE)}</p>")
             if not code or len(code) > 200 or not code.isascii() or not code.isprintable():
@@ -148,3 +160,8 @@ class ManifestServer:
 
 def _minutes(seconds: float) -> str:
     return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
+
+
+def _same(given: str, secret: str) -> bool:
+    """Whether ``given`` is ``secret``, compared in constant time (for its length)."""
+    return hmac.compare_digest(given.encode(), secret.encode())

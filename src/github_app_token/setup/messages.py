@@ -61,6 +61,10 @@ KEY_DIR_NOT_WRITABLE = (
     "yours, or leave --key-dir out (the current directory)."
 )
 KEY_FILE_UNREADABLE = "Cannot read --private-key-file '{path}': {reason}."
+KEY_TEXT_NOT_A_PATH = (
+    "--private-key-file takes a path, and this looks like the key itself (so it is not shown): save the key "
+    "to a file only you can read, and give that file's path."
+)
 
 # --- the user token ------------------------------------------------------------------------------
 NO_USER_TOKEN = (
@@ -120,6 +124,12 @@ CONVERSION_FAILED = (
     "GitHub created the app but did not hand over its credentials: {problem} The app exists without a key "
     "you hold: generate a private key on its settings page ({url}), then run setup --existing with it."
 )
+WRONG_OWNER = (
+    "GitHub registered the app '{name}' under the account '{got}', not '{expected}' as asked, so it was neither "
+    "installed nor stored. Delete it on its settings page ({url}: Advanced, Delete GitHub App), then run setup "
+    "again{again}."
+)
+FIX_SIGN_IN = " with the browser signed in to GitHub as {login}"
 EXISTING_REFUSED = (
     "GitHub refused the app JWT signed for '{issuer}' with --private-key-file ({github_message}): the key "
     "does not belong to that app. Check --client-id (or --app-id) and --private-key-file."
@@ -151,6 +161,10 @@ KEY_NOT_SAVED = (
     "The app '{name}' exists, but its private key could not be saved ({reason}): generate a new one on its "
     "settings page (from {url}), then run setup --existing with it."
 )
+KEY_SAVED_WRONG_OWNER = (
+    "Its private key was saved to {path} (readable only by you), in case you keep the app; delete the file "
+    "once the app is deleted."
+)
 EXISTING_AGAIN = "Nothing was lost: fix the above and run the same command again."
 
 # --- progress (not errors) -----------------------------------------------------------------------
@@ -178,6 +192,8 @@ NOT_REVOKED = "  could not revoke it ({problem}); it expires at {expires_at}"
 SUMMARY_TITLE = "Done."
 WORKFLOW_STEP_INTRO = "Paste this step into a workflow (the token is in steps.app-token.outputs.token):"
 ACTION_REFERENCE = "OWNER/github-app-token@v1"
+#: The line above ``uses:``: the placeholder must not go unnoticed when the step is pasted.
+ACTION_REFERENCE_NOTE = "# OWNER/github-app-token: this action's repository; pin it by commit SHA (@<sha> # v1)"
 
 # --- the local pages -----------------------------------------------------------------------------
 PAGE_FORM_TITLE = "Register a GitHub App"
@@ -193,3 +209,5 @@ PAGE_USED = "This registration has been completed; this address no longer does a
 PAGE_STATE_TITLE = "Not this registration"
 PAGE_STATE = "This answer does not belong to the registration the terminal started (the state does not match)."
 PAGE_NO_CODE = "GitHub's answer holds no code."
+PAGE_HOST_TITLE = "Misdirected request"
+PAGE_HOST = "This server answers only at {url}/..., the address the terminal printed."

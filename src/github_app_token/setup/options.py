@@ -14,6 +14,7 @@ from typing import NamedTuple
 from ..errors import InputError
 from ..inputs import check_owner, check_repository, split_list
 from ..permission_levels import PERMISSION_LEVELS
+from ..private_key import looks_like_key
 from . import manifest, messages
 from .store import VISIBILITIES
 
@@ -41,10 +42,12 @@ example:
       --store my-org/website
 
 exit codes: 0 done, 2 bad input or a refusal before anything was created, 3 GitHub refused a
-request, 4 GitHub unreachable, 5 a wait timed out, 130 interrupted (Ctrl-C). If a step fails after
-the app was created, its private key is saved to a file only you can read (mode 0600), and the
-command that finishes the job (setup --existing) is printed. Nothing secret is printed.
-See docs/setup.md."""
+request, 4 GitHub unreachable, 5 a wait timed out, 130 interrupted (Ctrl-C; 143: SIGTERM while the
+token is proven, which is revoked). If a step fails after the app was created, its private key is
+saved to a file only you can read (mode 0600), and the command that finishes the job (setup
+--existing) is printed. Nothing secret is printed.
+More: the README's "Set up in one command" (also on the package's page on PyPI), and docs/setup.md
+in the project's repository (every option, message and fix)."""
 
 
 class Options(NamedTuple):
@@ -220,6 +223,8 @@ def check(args: argparse.Namespace) -> Options:
         raise InputError(messages.SELECTED_WITHOUT_REPOSITORIES)
     if store_repositories and visibility != "selected":
         raise InputError(messages.REPOSITORIES_NOT_SELECTED.format(visibility=visibility))
+    if looks_like_key(args.private_key_file):  # before any message could quote it
+        raise InputError(messages.KEY_TEXT_NOT_A_PATH)
     given = [flag for flag, value in (("--client-id", args.client_id), ("--app-id", args.app_id)) if value.strip()]
     if args.private_key_file.strip():
         given.append("--private-key-file")

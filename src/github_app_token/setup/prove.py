@@ -3,7 +3,9 @@
 The inputs are built as the CLI's ``create`` builds them (``cli.to_inputs``: the runner's ``INPUT_*``
 environment) and read by :func:`github_app_token.inputs.parse_main_inputs`; then
 :func:`github_app_token.core.request_for`, :func:`~github_app_token.core.mint` and
-:func:`~github_app_token.core.revoke`, exactly what the action's main and post steps call.
+:func:`~github_app_token.core.revoke`, exactly what the action's main and post steps call. Once the
+token exists it is revoked whatever happens (``finally``); a signal (:mod:`github_app_token.cancel`)
+lets the request in flight finish, so that a token GitHub created is known, and revoked.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from ..core import mint, request_for, revoke
+from ..cancel import Cancellation
+from ..core import cancelled_note, mint, request_for, revoke
 from ..github_api import GitHubAPI
 from ..inputs import parse_main_inputs
 
@@ -40,11 +43,20 @@ def inputs_for(
     return env
 
 
-def prove(api: GitHubAPI, web: str, env: dict[str, str]) -> Proof:
-    """Mint one token for the inputs ``env`` and revoke it. Raises the core's ActionError when GitHub refuses."""
+def prove(api: GitHubAPI, web: str, env: dict[str, str], cancellation: Cancellation | None = None) -> Proof:
+    """Mint one token for the inputs ``env`` (``POST /app/installations/{installation_id}/access_tokens``)
+    and revoke it (``DELETE /installation/token``), even when an error or a signal comes in between.
+
+    Raises the core's ActionError when GitHub refuses; :class:`github_app_token.cancel.Cancelled` when
+    ``cancellation`` (``api``'s) was set by a signal, saying whether a token was created and revoked.
+    """
     request = request_for(parse_main_inputs(env), web)
-    (minted,) = mint(request, api)
-    problems = revoke(api, [minted.token.token])
-    problem = str(problems[0]) if problems[0] is not None else ""
+    (minted,) = mint(request, api)  # Cancelled from here: no token was created
     token = minted.token
-    return Proof(minted.installation.id, token.expires_at, dict(token.permissions), token.repositories, problem)
+    try:
+        proof = Proof(minted.installation.id, token.expires_at, dict(token.permissions), token.repositories, "")
+    finally:  # the token exists: whatever comes now (an error, Ctrl-C), it is revoked
+        (problem,) = revoke(api, [token.token])
+    if cancellation is not None and cancellation.cancelled:
+        raise cancellation.error(cancelled_note(1, int(problem is not None)))
+    return proof._replace(revoke_problem=str(problem) if problem is not None else "")
