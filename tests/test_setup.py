@@ -654,6 +654,40 @@ def test_ctrl_c_waiting_for_the_installation_keeps_the_key(world: World, tmp_pat
     assert_nothing_secret(world, result.output)
 
 
+class Terminating(ModelClock):
+    """SIGTERM to this process on the ``at``-th wait (a closed terminal, ``kill``, a CI job's end)."""
+
+    def __init__(self, at: int) -> None:
+        super().__init__()
+        self.at = at
+
+    def sleep(self, seconds: float) -> None:
+        super().sleep(seconds)
+        if len(self.slept) == self.at:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def test_sigterm_waiting_for_the_installation_keeps_the_key(world: World, tmp_path: Path) -> None:
+    """SIGTERM's default killed the command with the new app's key in memory only: no rescue file."""
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # without setup's own handler: 130, not a kill
+    try:
+        result = run_setup(
+            world,
+            [*BASIC, "--store", "octo-org/app", "--key-dir", str(tmp_path)],
+            environ=classic(world, "repo"),
+            person=Person(install=None),
+            clock=Terminating(2),
+        )
+        assert signal.getsignal(signal.SIGTERM) is _interrupt  # the handler before setup came back
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert result.code == 143, result.stderr
+    (app,) = world.created
+    assert same_key(saved_key(tmp_path).read_text(), app.private_key)
+    assert "Finish the job with:" in result.stderr
+    assert_nothing_secret(world, result.output)
+
+
 def test_key_saved_to_a_new_file_only_the_user_can_read(tmp_path: Path) -> None:
     from github_app_token.setup.rescue import save_key
 

@@ -153,19 +153,50 @@ def _public_keys(
 
 
 # --- 2. register -----------------------------------------------------------------------------
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a closed terminal's session, ``kill``, a CI job's end), taken as Ctrl-C is: the
+    command stops where it is, and a key it holds is saved first (exit 143)."""
+
+
+def _terminated(number: int, frame: object) -> None:
+    raise Terminated
+
+
+@contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """SIGTERM raises :class:`Terminated` while the command runs (its default would kill the process
+    with a new app's key held in memory only); the previous handler comes back after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+#: The signals held back while the new app's credentials arrive.
+HELD = (signal.SIGINT, signal.SIGTERM)
+
+
 @contextmanager
 def _ctrl_c_after() -> Iterator[None]:
-    """Hold Ctrl-C back until the block is done (then raise KeyboardInterrupt): between GitHub creating
-    the app and the command holding its key, an interruption would lose the key."""
+    """Hold Ctrl-C and SIGTERM back until the block is done (then raise KeyboardInterrupt, or
+    :class:`Terminated`): between GitHub creating the app and the command holding its key, an
+    interruption would lose the key."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     pressed: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda number, frame: pressed.append(number))
+    previous = {number: signal.signal(number, lambda n, frame: pressed.append(n)) for number in HELD}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    if signal.SIGTERM in pressed:
+        raise Terminated
     if pressed:
         raise KeyboardInterrupt
 
@@ -483,15 +514,16 @@ def main(
 
     finish = True  # whether the saved key's message gives the command that finishes the job
     try:
-        _steps(run, opts, environ, find_token)
+        with _sigterm_as_ctrl_c():
+            _steps(run, opts, environ, find_token)
         return 0
     except ActionError as error:
         stderr.write(f"error: {error}\n")
         code = error.exit_code
         finish = not isinstance(error, WrongOwner)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         stderr.write(messages.INTERRUPTED + "\n")
-        code = 130
+        code = 128 + (signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT)
     except Exception as error:  # noqa: BLE001 - one line, no traceback that could carry a secret
         stderr.write(f"error: {messages.UNEXPECTED.format(kind=type(error).__name__)}\n")
         code = 1
