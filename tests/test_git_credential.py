@@ -3,6 +3,7 @@ credentials, outside Actions (other CI systems, macOS and Windows runners)."""
 
 from __future__ import annotations
 
+import io
 import json
 import shlex
 import subprocess
@@ -11,10 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 
+from github_app_token.cli import main
+from github_app_token.cli.git_credential import asks_for
 from tests.coverage_env import coverage_env
 from tests.git_server import GitServer, clean_git_env, serve_git
-from tests.github_emulator import App, GitHubEmulator
+from tests.github_emulator import App, GitHubEmulator, default_world
 from tests.runner_harness import key_fragments, secret_forms
 
 COMMAND = str(Path(sys.executable).parent / "github-app-token")
@@ -39,6 +43,17 @@ def run_git(
     env = {**clean_git_env(home), **coverage_env(), **extra}
     config = ["-c", f"credential.helper={value}", "-c", "credential.useHttpPath=true"]
     return subprocess.run(["git", *config, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def ask(
+    action: str, description: str, app: App, key_file: Path, api_url: str, cache: Path, *options: str
+) -> tuple[int, str, str]:
+    """The helper run in this process as git runs it: ``(exit code, standard output, standard error)``."""
+    argv = ["git-credential", "--client-id", app.client_id, "--private-key-file", str(key_file)]
+    argv += ["--api-url", api_url, "--cache-dir", str(cache), *options, action]
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, {"PATH": "/usr/bin:/bin"}, io.StringIO(description), out, err)
+    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture
@@ -136,7 +151,7 @@ def test_in_a_github_actions_step_each_token_is_masked_first(
 def test_a_mistake_is_one_line_for_git_to_show(emulator: GitHubEmulator, tmp_path: Path) -> None:
     done = subprocess.run(
         [COMMAND, "git-credential", "--client-id", "Iv1", "--owner", "octo-org", "--api-url", emulator.url, "get"],
-        input="protocol=https\nhost=github.com\n\n",
+        input=f"protocol=http\nhost={emulator.url.removeprefix('http://')}\n\n",
         capture_output=True,
         text=True,
         timeout=60,
@@ -152,3 +167,65 @@ def test_store_does_nothing(tmp_path: Path) -> None:
         [COMMAND, "git-credential", "store"], input="password=x\n\n", capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0 and done.stdout == "" and done.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("web", "protocol", "host", "answered"),
+    [
+        ("https://github.com", "https", "github.com", True),
+        ("https://github.com", "https", "GitHub.COM", True),
+        ("https://github.com", "https", "github.com:443", True),
+        ("https://github.com", "http", "github.com", False),
+        ("https://github.com", "https", "github.com:8443", False),
+        ("https://github.com", "https", "evil.example", False),
+        ("https://github.com", "https", "github.com.evil.example", False),
+        ("https://github.com", "https", "github.com@evil.example", False),
+        ("https://github.com", "https", "evil.example/github.com", False),
+        ("https://github.com", "", "github.com", False),
+        ("https://github.com", "https", "", False),
+        ("https://ghe.example.com", "https", "ghe.example.com", True),
+        ("http://127.0.0.1:8080", "http", "127.0.0.1:8080", True),
+        ("http://127.0.0.1:8080", "http", "127.0.0.1:8081", False),
+        ("http://127.0.0.1:8080", "https", "127.0.0.1:8080", False),
+        ("http://[::1]:8080", "http", "[::1]:8080", True),
+        ("http://ghe.example.com", "http", "ghe.example.com", False),  # plain http leaves the machine
+    ],
+)
+def test_only_the_apis_own_web_host_is_answered(web: str, protocol: str, host: str, answered: bool) -> None:
+    assert asks_for({"protocol": protocol, "host": host}, web) is answered
+
+
+def test_no_token_for_another_host_and_no_request_for_it(
+    emulator: GitHubEmulator, app: App, key_file: Path, tmp_path: Path
+) -> None:
+    """Another host (or scheme) gets nothing: no output, exit 0 (git asks its other helpers), no request."""
+    port, cache = emulator.url.rpartition(":")[2], tmp_path / "cache"
+    for description in (
+        "protocol=https\nhost=evil.example\n\n",
+        f"protocol=https\nhost=127.0.0.1:{port}\n\n",
+        "protocol=https\nhost=github.com\n\n",  # not the instance of --api-url
+    ):
+        for action in ("get", "erase", "store"):
+            assert ask(action, description, app, key_file, emulator.url, cache, "--owner", "octo-org") == (0, "", "")
+    assert emulator.exchanges == [] and not cache.exists()
+    ours = f"protocol=http\nhost=127.0.0.1:{port}\n\n"
+    code, out, _ = ask("get", ours, app, key_file, emulator.url, cache, "--owner", "octo-org")
+    assert code == 0 and out.startswith("username=x-access-token\npassword=")
+
+
+def test_git_sends_no_token_to_another_server(
+    emulator: GitHubEmulator, app: App, key_file: Path, tmp_path: Path, git: GitServer, app_key: rsa.RSAPrivateKey
+) -> None:
+    """The helper configured for every host (``credential.helper``, not URL-scoped): a repository on
+    another server (the same address, another port) asks it, and gets no token."""
+    elsewhere = GitHubEmulator()
+    default_world(elsewhere, app_key)
+    with elsewhere:
+        other = serve_git(elsewhere, tmp_path / "elsewhere")
+        value = helper(app, key_file, emulator, tmp_path / "cache", "--owner", "octo-org")
+        done = run_git(tmp_path, value, "ls-remote", other.url("octo-org", "app"))
+    assert done.returncode != 0
+    assert other.exchanges() and not any(
+        name.lower() == "authorization" for exchange in other.exchanges() for name in exchange.headers
+    )
+    assert emulator.exchanges == [] and not emulator.tokens

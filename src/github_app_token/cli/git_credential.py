@@ -2,7 +2,9 @@
 
 For other CI systems, and for macOS and Windows runners, where the action's token broker cannot
 run: git asks it for a password (gitcredentials(7), the ``get`` action), and it answers
-``username=x-access-token`` and a token of the configured scope, with ``password_expiry_utc``. A
+``username=x-access-token`` and a token of the configured scope, with ``password_expiry_utc``, for
+the GitHub instance of ``--api-url`` only (its web host, e.g. ``github.com``; https, or http to a
+loopback host); for any other host it says nothing, and git asks its other helpers. A
 token is kept in a cache file (mode 0600, in a directory only its user can enter) and handed out
 again while it has a sixth of its life left (ten minutes of GitHub's hour); then a new one is
 minted. ``erase`` (git's answer to a refused credential) drops the cached token; ``store`` does
@@ -23,7 +25,9 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +60,48 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="where tokens are kept between git's calls (default: $XDG_CACHE_HOME or ~/.cache, then github-app-token)",
     )
     helper.set_defaults(run=run)
+
+
+#: ``host`` as git's credential protocol sends it: a name or a bracketed IPv6 address, then maybe ``:PORT``.
+HOST = re.compile(r"(?P<name>\[[0-9A-Fa-f:.]+\]|[^\s/?#@\[\]:]+)(?::(?P<port>[0-9]{1,5}))?")
+DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def web_url(env: Mapping[str, str], names: Names) -> str:
+    """The web URL of the GitHub instance whose API the options name (``https://github.com`` for
+    ``https://api.github.com``, ``https://HOST`` for ``https://HOST/api/v3``; ``GITHUB_SERVER_URL``
+    when the API is the runner's own): where its git repositories are. Raises InputError for a bad
+    ``--api-url``."""
+    from ..core import server_url
+    from ..inputs import parse_api_url
+
+    return server_url(env.get("GITHUB_SERVER_URL", ""), parse_api_url(env, names), env.get("GITHUB_API_URL", ""))
+
+
+def origin(scheme: str, host: str) -> tuple[str, str, int] | None:
+    """``(scheme, host name in lower case, port)`` of ``host`` (``NAME[:PORT]``, as in a URL), the
+    scheme's port when none is given; None when ``host`` is not one host or the scheme not http(s)."""
+    scheme = scheme.lower()
+    match = HOST.fullmatch(host)
+    if scheme not in DEFAULT_PORTS or match is None:
+        return None
+    port = int(match["port"]) if match["port"] else DEFAULT_PORTS[scheme]
+    return scheme, match["name"].strip("[]").lower(), port
+
+
+def asks_for(description: Mapping[str, str], web: str) -> bool:
+    """True when git asks for credentials of the instance at ``web`` (a URL): the same scheme, host
+    (case-insensitive) and port (443 and 80 when none is given), and ``https``, or ``http`` to a
+    loopback host only. Source: git's credential protocol (``git help credential``: ``protocol``,
+    ``host`` with the port when the URL has one)."""
+    from ..inputs import is_loopback
+
+    parts = web.partition("://")
+    served = origin(parts[0], parts[2].partition("/")[0])
+    asked = origin(description.get("protocol", ""), description.get("host", ""))
+    if asked is None or asked != served:
+        return False
+    return asked[0] == "https" or is_loopback(asked[1])
 
 
 def read_description(text: str) -> dict[str, str]:
@@ -113,9 +159,11 @@ def fresh(held: object, now: float) -> tuple[str, float] | None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    description = read_description(ctx.stdin.read()) if args.action in ("get", "erase") else {}
     if args.action == "store":
         return 0
+    description = read_description(ctx.stdin.read())
+    if not asks_for(description, web_url(*to_inputs(args, ctx, with_credentials=False))):
+        return 0  # another host's credentials: git asks its other helpers
     env, names = to_inputs(args, ctx)
     path = cache_file(args, ctx, env)
     owners = [owner for item in args.owner for owner in item.replace(",", " ").split()]
