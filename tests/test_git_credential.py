@@ -4,17 +4,17 @@ credentials, outside Actions (other CI systems, macOS and Windows runners)."""
 from __future__ import annotations
 
 import io
-import json
 import shlex
 import subprocess
 import sys
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from github_app_token.cli import main
+from github_app_token.cli import build_parser, git_credential, main
+from github_app_token.cli.common import Context
 from github_app_token.cli.git_credential import asks_for
 from tests.coverage_env import coverage_env
 from tests.git_server import GitServer, clean_git_env, serve_git
@@ -46,14 +46,38 @@ def run_git(
 
 
 def ask(
-    action: str, description: str, app: App, key_file: Path, api_url: str, cache: Path, *options: str
+    action: str,
+    description: str,
+    app: App,
+    key_file: Path,
+    cache: Path,
+    *options: str,
+    env: dict[str, str] | None = None,
+    clock: Callable[[], float] | None = None,
 ) -> tuple[int, str, str]:
-    """The helper run in this process as git runs it: ``(exit code, standard output, standard error)``."""
+    """The helper run in this process as git runs it: ``(exit code, standard output, standard error)``;
+    with ``clock``, its clock (epoch seconds) is that one."""
     argv = ["git-credential", "--client-id", app.client_id, "--private-key-file", str(key_file)]
-    argv += ["--api-url", api_url, "--cache-dir", str(cache), *options, action]
+    argv += ["--cache-dir", str(cache), *options, action]
     out, err = io.StringIO(), io.StringIO()
-    code = main(argv, {"PATH": "/usr/bin:/bin"}, io.StringIO(description), out, err)
+    environ = {"PATH": "/usr/bin:/bin", **(env or {})}
+    if clock is None:
+        code = main(argv, environ, io.StringIO(description), out, err)
+    else:
+        args = build_parser().parse_args(argv)
+        code = git_credential.run(args, Context(environ, io.StringIO(description), out, err), clock)
     return code, out.getvalue(), err.getvalue()
+
+
+def wants(url: str, **fields: str) -> str:
+    """What git writes to the helper for ``url``'s host (a loopback http one), and ``fields``."""
+    lines = ["protocol=http", f"host={url.removeprefix('http://').partition('/')[0]}"]
+    return "\n".join([*lines, *(f"{k}={v}" for k, v in fields.items())]) + "\n\n"
+
+
+def answered(output: str) -> dict[str, str]:
+    """The helper's answer, as git reads it."""
+    return dict(line.split("=", 1) for line in output.splitlines())
 
 
 @pytest.fixture
@@ -93,23 +117,75 @@ def test_git_clones_and_pushes_with_a_minted_token_cached_between_calls(
             assert secret not in output.stdout + output.stderr
 
 
-def test_a_token_near_its_end_is_replaced(
-    emulator: GitHubEmulator, app: App, key_file: Path, tmp_path: Path, git: GitServer
+def test_a_token_is_reused_until_ten_minutes_before_its_expires_at(
+    emulator: GitHubEmulator, app: App, key_file: Path, tmp_path: Path
 ) -> None:
-    """Model time: the cache says the token has 9 minutes left (under a sixth of its hour)."""
-    cache = tmp_path / "cache"
-    value = helper(app, key_file, emulator, cache, "--owner", "octo-org")
-    assert run_git(tmp_path, value, "ls-remote", git.url("octo-org", "app")).returncode == 0
-    (cached,) = cache.iterdir()
-    data = json.loads(cached.read_text())
-    data["octo-org"]["expires"] = time.time() + 9 * 60
-    cached.write_text(json.dumps(data))
-    assert run_git(tmp_path, value, "ls-remote", git.url("octo-org", "app")).returncode == 0
+    """Model time: the helper's clock is set against the token's ``expires_at`` (as git gets it,
+    ``password_expiry_utc``); a token of any life is handed out again only with ten minutes left."""
+    emulator.token_lifetime = 20 * 60  # shorter than GitHub's hour: "a share of its life" would not do
+    options = ("--api-url", emulator.url, "--owner", "octo-org")
+
+    def get(now: float) -> dict[str, str]:
+        code, out, err = ask("get", wants(emulator.url), app, key_file, tmp_path, *options, clock=lambda: now)
+        assert code == 0, err
+        return answered(out)
+
+    first = get(0.0)
+    expires = int(first["password_expiry_utc"])
+    assert get(expires - 10 * 60 - 1) == first and len(emulator.tokens) == 1
+    second = get(expires - 10 * 60 + 1)  # under ten minutes left: a new token
+    assert second["password"] != first["password"] and len(emulator.tokens) == 2
+    third = get(int(second["password_expiry_utc"]) + 1)  # expired: a new token
+    assert third["password"] not in (first["password"], second["password"]) and len(emulator.tokens) == 3
+
+
+def test_erase_drops_only_the_token_git_was_refused(
+    emulator: GitHubEmulator, app: App, key_file: Path, tmp_path: Path
+) -> None:
+    options = ("--api-url", emulator.url, "--owner", "octo-org")
+    code, out, err = ask("get", wants(emulator.url), app, key_file, tmp_path, *options)
+    assert code == 0, err
+    token = answered(out)["password"]
+    # An older token refused (another call has cached a new one since): the cached one stays.
+    assert ask("erase", wants(emulator.url, password="ghs_older"), app, key_file, tmp_path, *options)[0] == 0
+    assert answered(ask("get", wants(emulator.url), app, key_file, tmp_path, *options)[1])["password"] == token
+    assert ask("erase", wants(emulator.url, password=token), app, key_file, tmp_path, *options) == (0, "", "")
+    assert list(tmp_path.glob("token-*")) == []
+    assert answered(ask("get", wants(emulator.url), app, key_file, tmp_path, *options)[1])["password"] != token
     assert len(emulator.tokens) == 2
-    data["octo-org"]["expires"] = time.time() + 11 * 60  # 11 minutes: still handed out
-    cached.write_text(json.dumps(data))
-    assert run_git(tmp_path, value, "ls-remote", git.url("octo-org", "app")).returncode == 0
-    assert len(emulator.tokens) == 2
+
+
+def test_a_token_is_never_handed_out_for_other_options(
+    emulator: GitHubEmulator, app: App, key_file: Path, tmp_path: Path, app_key: rsa.RSAPrivateKey
+) -> None:
+    """The cache is keyed by everything that decides the token: another API (here from
+    ``GITHUB_API_URL``, as in the README's recipe), scope, app or ``GITHUB_REPOSITORY`` mints anew."""
+    other = GitHubEmulator()
+    default_world(other, app_key)
+    with other:
+        for api in (emulator, other, emulator):
+            code, _, err = ask("get", wants(api.url), app, key_file, tmp_path, "--owner", "octo-org",
+                               env={"GITHUB_API_URL": api.url})  # fmt: skip
+            assert code == 0, err
+        assert len(emulator.tokens) == len(other.tokens) == 1
+    base = ("--api-url", emulator.url)
+    for options, env in (
+        (("--owner", "octo-org", "--permission", "contents=read"), {}),
+        (("--owner", "octo-org", "--repositories", "app"), {}),
+        (("--owner", "octocat"), {}),
+        ((), {"GITHUB_REPOSITORY": "octo-org/app"}),
+        ((), {"GITHUB_REPOSITORY": "octo-org/infra"}),
+    ):
+        code, _, err = ask("get", wants(emulator.url), app, key_file, tmp_path, *base, *options, env=env)
+        assert code == 0, err
+    # The same app by its app ID (the issuer of its JWTs differs): a token of its own too.
+    by_app_id = (*base, "--client-id", "", "--app-id", str(app.id), "--owner", "octo-org")
+    code, _, err = ask("get", wants(emulator.url), app, key_file, tmp_path, *by_app_id)
+    assert code == 0, err
+    issued = list(emulator.tokens.values())
+    assert len(issued) == 7  # each asked for a token of its own
+    assert [t.installation.account.login for t in issued].count("octocat") == 1
+    assert [t.repositories for t in issued[4:6]] == [["app"], ["infra"]]
 
 
 def test_a_refused_token_is_erased_and_the_next_call_mints_again(
@@ -122,7 +198,7 @@ def test_a_refused_token_is_erased_and_the_next_call_mints_again(
     emulator.tokens[first].revoked = True  # revoked elsewhere: git is refused, then calls erase
     refused = run_git(tmp_path, value, "ls-remote", git.url("octo-org", "app"))
     assert refused.returncode != 0
-    assert json.loads(next(cache.iterdir()).read_text()) == {}
+    assert list(cache.iterdir()) == []
     assert run_git(tmp_path, value, "ls-remote", git.url("octo-org", "app")).returncode == 0
     assert len(emulator.tokens) == 2
 
@@ -206,10 +282,12 @@ def test_no_token_for_another_host_and_no_request_for_it(
         "protocol=https\nhost=github.com\n\n",  # not the instance of --api-url
     ):
         for action in ("get", "erase", "store"):
-            assert ask(action, description, app, key_file, emulator.url, cache, "--owner", "octo-org") == (0, "", "")
+            options = ("--api-url", emulator.url, "--owner", "octo-org")
+            assert ask(action, description, app, key_file, cache, *options) == (0, "", "")
     assert emulator.exchanges == [] and not cache.exists()
-    ours = f"protocol=http\nhost=127.0.0.1:{port}\n\n"
-    code, out, _ = ask("get", ours, app, key_file, emulator.url, cache, "--owner", "octo-org")
+    code, out, _ = ask(
+        "get", wants(emulator.url), app, key_file, cache, "--api-url", emulator.url, "--owner", "octo-org"
+    )
     assert code == 0 and out.startswith("username=x-access-token\npassword=")
 
 

@@ -4,13 +4,13 @@ For other CI systems, and for macOS and Windows runners, where the action's toke
 run: git asks it for a password (gitcredentials(7), the ``get`` action), and it answers
 ``username=x-access-token`` and a token of the configured scope, with ``password_expiry_utc``, for
 the GitHub instance of ``--api-url`` only (its web host, e.g. ``github.com``; https, or http to a
-loopback host); for any other host it says nothing, and git asks its other helpers. A
-token is kept in a cache file (mode 0600, in a directory only its user can enter) and handed out
-again while it has a sixth of its life left (ten minutes of GitHub's hour); then a new one is
-minted. ``erase`` (git's answer to a refused credential) drops the cached token; ``store`` does
-nothing. With several ``--owner``, the owner is taken from the URL's path (set
-``credential.useHttpPath``), else the first. In a GitHub Actions step each token is masked
-(``::add-mask::`` on standard error) before it is handed to git.
+loopback host); for any other host it says nothing, and git asks its other helpers. Each
+token is kept in a cache file of its own, named by a hash of what decides it (API URL, app,
+scope), and handed out again while it has :data:`REUSE_MARGIN` (ten minutes of GitHub's hour)
+left by its ``expires_at``; then a new one is minted. ``erase`` (git's answer to a refused
+credential) drops that cached token; ``store`` does nothing. With several ``--owner``, the
+owner is taken from the URL's path (set ``credential.useHttpPath``), else the first. In a GitHub
+Actions step each token is masked (``::add-mask::`` on standard error) before it is handed to git.
 
 Configure it with git, e.g. (one line)::
 
@@ -27,15 +27,19 @@ import json
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..names import Names
 from .common import Context, add_api_options, add_app_options, command, make_api, to_inputs
 
-#: A cached token is handed out again while at least this share of its life is left.
-REFRESH_SHARE = 1 / 6
+if TYPE_CHECKING:
+    from ..core import MintRequest
+    from ..inputs import TokenScope
+
+#: Seconds a cached token must have left to be handed out again (GitHub's tokens last an hour).
+REUSE_MARGIN = 10 * 60
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -116,16 +120,37 @@ def read_description(text: str) -> dict[str, str]:
     return found
 
 
-def cache_file(args: argparse.Namespace, ctx: Context, env: dict[str, str]) -> Path:
-    """The cache file for this app, API and scope (a name that says nothing about them)."""
-    base = args.cache_dir or os.path.join(
-        ctx.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "github-app-token"
-    )
-    key = json.dumps(sorted((k, v) for k, v in env.items() if k.startswith("INPUT_") and "PRIVATE-KEY" not in k))
-    return Path(base) / f"credentials-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
+def cache_dir(args: argparse.Namespace, environ: Mapping[str, str]) -> Path:
+    """Where tokens are kept: ``--cache-dir``, else ``$XDG_CACHE_HOME/github-app-token``, else
+    ``~/.cache/github-app-token``."""
+    if args.cache_dir:
+        return Path(args.cache_dir)
+    base = environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "github-app-token"
+
+
+def cache_name(request: MintRequest, scope: TokenScope, api_url: str, env: Mapping[str, str]) -> str:
+    """The cache file's name for one token: a hash of everything that decides what it is (the API
+    URL, the issuer: client ID, app ID or the app JWT's ``iss``, the scope's owner, repositories
+    and permissions, the installation ID, ``GITHUB_REPOSITORY``), so that other options never get
+    it, and the name says nothing about them."""
+    target = scope.target
+    key = {
+        "api_url": api_url,
+        "issuer": request.signer.issuer,
+        "target": [target.owner.casefold(), (target.repository or "").casefold(), target.enterprise or ""],
+        "repositories": None if scope.repositories is None else sorted(r.casefold() for r in scope.repositories),
+        "repository_ids": sorted(scope.repository_ids),
+        "permissions": sorted(scope.permissions.items()),
+        "installation_id": request.installation_id,
+        "github_repository": env.get("GITHUB_REPOSITORY", ""),
+    }
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+    return f"token-{digest[:32]}.json"
 
 
 def load(path: Path) -> dict[str, Any]:
+    """The cached record at ``path`` ({} when there is none, or it cannot be read)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -147,62 +172,62 @@ def save(path: Path, data: dict[str, Any]) -> None:
     os.replace(temporary, path)
 
 
-def fresh(held: object, now: float) -> tuple[str, float] | None:
-    """A cached ``(token, expires)`` still worth handing out at ``now`` (None: mint a new one)."""
-    if not isinstance(held, dict):
+def fresh(record: Mapping[str, Any], now: float) -> tuple[str, float] | None:
+    """The cached ``(token, expires)`` (epoch seconds, UTC, this machine's clock) when it has at
+    least :data:`REUSE_MARGIN` seconds left at ``now``; None: mint a new one."""
+    token, expires = record.get("token"), record.get("expires")
+    if not isinstance(token, str) or not token.isprintable() or not isinstance(expires, int | float):
         return None
-    try:
-        token, expires, lifetime = str(held["token"]), float(held["expires"]), float(held["lifetime"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    return (token, expires) if expires - now >= lifetime * REFRESH_SHARE else None
+    return (token, float(expires)) if expires - now >= REUSE_MARGIN else None
 
 
-def run(args: argparse.Namespace, ctx: Context) -> int:
+def run(args: argparse.Namespace, ctx: Context, clock: Callable[[], float] = time.time) -> int:
+    """Answer git's ``get``, ``store`` or ``erase`` (``git help credential``); 0, with nothing on
+    standard output for a host other than the API's (:func:`asks_for`). ``clock``: now, epoch
+    seconds (UTC). Raises ActionError (InputError for the options, GitHubAPIError when minting fails)."""
+    from ..core import request_for
+    from ..inputs import parse_main_inputs
+
     if args.action == "store":
         return 0
     description = read_description(ctx.stdin.read())
     if not asks_for(description, web_url(*to_inputs(args, ctx, with_credentials=False))):
         return 0  # another host's credentials: git asks its other helpers
     env, names = to_inputs(args, ctx)
-    path = cache_file(args, ctx, env)
-    owners = [owner for item in args.owner for owner in item.replace(",", " ").split()]
-    asked = description.get("path", "").split("/")[0]
-    owner = next((o for o in owners if o.casefold() == asked.casefold()), owners[0] if owners else "")
-    cached = load(path)
+    inputs = parse_main_inputs(env, names)
+    request = request_for(inputs, env.get("GITHUB_SERVER_URL", ""), env.get("GITHUB_API_URL", ""))
+    asked = description.get("path", "").split("/")[0].casefold()
+    scope = next((s for s in request.scopes if s.target.owner.casefold() == asked), request.scopes[0])
+    path = cache_dir(args, ctx.environ) / cache_name(request, scope, inputs.api_url, env)
+    record = load(path)
     if args.action == "erase":
-        if cached.pop(owner.casefold(), None) is not None:
-            save(path, cached)
+        # git erases the password it was refused; a token cached since then by another call stays.
+        if record and description.get("password", record.get("token")) == record.get("token"):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
         return 0
-    held = fresh(cached.get(owner.casefold()), time.time())
-    if held is not None:
-        answer(ctx, *held)
-        return 0
-    token, expires, lifetime = mint_for(owner, env, names, ctx)
-    cached[owner.casefold()] = {"token": token, "expires": expires, "lifetime": lifetime}
-    save(path, cached)
-    answer(ctx, token, expires)
+    held = fresh(record, clock())
+    if held is None:
+        held = mint_for(scope, request, env, names, ctx)
+        save(path, {"token": held[0], "expires": held[1]})
+    answer(ctx, *held)
     return 0
 
 
-def mint_for(owner: str, env: dict[str, str], names: Names, ctx: Context) -> tuple[str, float, float]:
-    """A new token of ``owner``'s scope (the first owner's when none matches): ``(token, expires,
-    lifetime)``, epoch seconds on this machine's clock and seconds."""
-    from ..core import mint_one, request_for
-    from ..inputs import parse_main_inputs
+def mint_for(
+    scope: TokenScope, request: MintRequest, env: dict[str, str], names: Names, ctx: Context
+) -> tuple[str, float]:
+    """A new token of ``scope``: ``(token, expires)``, its ``expires_at`` in epoch seconds (UTC) on
+    this machine's clock (GitHub's, less the clock difference its ``Date`` header showed). Raises
+    ActionError. Source: ``POST /app/installations/{installation_id}/access_tokens``."""
+    from ..core import mint_one
 
-    request = request_for(
-        parse_main_inputs(env, names), env.get("GITHUB_SERVER_URL", ""), env.get("GITHUB_API_URL", "")
-    )
-    scope = next((s for s in request.scopes if s.target.owner.casefold() == owner.casefold()), request.scopes[0])
     api = make_api(env, names, ctx)
-    started = time.time()
     try:
         _, token = mint_one(scope, request, api)
     finally:
         api.close()
-    expires = token.expires_epoch() - api.server_offset  # on this machine's clock
-    return token.token, expires, max(1.0, expires - started)
+    return token.token, token.expires_epoch() - api.server_offset
 
 
 def answer(ctx: Context, token: str, expires: float) -> None:
