@@ -4,6 +4,7 @@ credentials, outside Actions (other CI systems, macOS and Windows runners)."""
 from __future__ import annotations
 
 import io
+import json
 import shlex
 import subprocess
 import sys
@@ -50,15 +51,15 @@ def ask(
     description: str,
     app: App,
     key_file: Path,
-    cache: Path,
+    cache: Path | None,
     *options: str,
     env: dict[str, str] | None = None,
     clock: Callable[[], float] | None = None,
 ) -> tuple[int, str, str]:
     """The helper run in this process as git runs it: ``(exit code, standard output, standard error)``;
-    with ``clock``, its clock (epoch seconds) is that one."""
+    with ``--cache-dir cache`` unless it is None; with ``clock``, its clock (epoch seconds) is that one."""
     argv = ["git-credential", "--client-id", app.client_id, "--private-key-file", str(key_file)]
-    argv += ["--cache-dir", str(cache), *options, action]
+    argv += [*(("--cache-dir", str(cache)) if cache else ()), *options, action]
     out, err = io.StringIO(), io.StringIO()
     environ = {"PATH": "/usr/bin:/bin", **(env or {})}
     if clock is None:
@@ -307,3 +308,57 @@ def test_git_sends_no_token_to_another_server(
         name.lower() == "authorization" for exchange in other.exchanges() for name in exchange.headers
     )
     assert emulator.exchanges == [] and not emulator.tokens
+
+
+def test_the_cache_directory_is_made_private_and_a_users_own_is_left_alone(
+    emulator: GitHubEmulator, app: App, key_file: Path, tmp_path: Path
+) -> None:
+    options = ("--api-url", emulator.url, "--owner", "octo-org")
+    made = tmp_path / "made" / "cache"  # neither exists: both made, 0700
+    assert ask("get", wants(emulator.url), app, key_file, made, *options)[0] == 0
+    assert [oct(d.stat().st_mode & 0o777) for d in (made.parent, made)] == [oct(0o700)] * 2
+    (cached,) = made.iterdir()
+    assert oct(cached.stat().st_mode & 0o777) == oct(0o600)
+    own = tmp_path / "own"  # the user's directory: its mode is the user's business
+    own.mkdir(mode=0o755)
+    own.chmod(0o755)
+    assert ask("get", wants(emulator.url), app, key_file, own, *options)[0] == 0
+    assert oct(own.stat().st_mode & 0o777) == oct(0o755)
+    (cached,) = own.iterdir()
+    assert oct(cached.stat().st_mode & 0o777) == oct(0o600)
+
+
+def test_in_a_github_actions_job_the_cache_is_in_runner_temp(
+    emulator: GitHubEmulator, app: App, key_file: Path, tmp_path: Path
+) -> None:
+    runner_temp, home = tmp_path / "runner-temp", tmp_path / "home"
+    runner_temp.mkdir()
+    env = {"GITHUB_ACTIONS": "true", "RUNNER_TEMP": str(runner_temp), "HOME": str(home)}
+    code, out, err = ask("get", wants(emulator.url), app, key_file, None, "--api-url", emulator.url,
+                         "--owner", "octo-org", env=env)  # fmt: skip
+    assert code == 0 and err == f"::add-mask::{answered(out)['password']}\n"
+    assert len(list((runner_temp / "github-app-token").glob("token-*.json"))) == 1 and not home.exists()
+    without = {"HOME": str(home)}  # elsewhere: the user's cache directory
+    assert ask("get", wants(emulator.url), app, key_file, None, "--api-url", emulator.url, "--owner", "octo-org",
+               env=without)[0] == 0  # fmt: skip
+    assert len(list((home / ".cache" / "github-app-token").glob("token-*.json"))) == 1
+
+
+def test_two_calls_writing_the_cache_at_once_both_succeed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Git may run two helpers at once (a fetch of submodules): while one writes the cache file, the
+    other writes it too (here, deterministically, from inside the first's write). Neither fails,
+    the file holds one whole record, and no temporary file is left."""
+    path = tmp_path / "cache" / "token-x.json"
+    dump = json.dump
+    nested: list[bool] = []
+
+    def dump_and_let_another_write(record: object, handle: io.TextIOBase) -> None:
+        if not nested:
+            nested.append(True)
+            git_credential.save(path, {"token": "second", "expires": 2.0})
+        dump(record, handle)
+
+    monkeypatch.setattr(json, "dump", dump_and_let_another_write)
+    git_credential.save(path, {"token": "first", "expires": 1.0})
+    assert git_credential.load(path) == {"token": "first", "expires": 1.0}
+    assert [p.name for p in path.parent.iterdir()] == ["token-x.json"]

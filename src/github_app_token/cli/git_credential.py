@@ -5,8 +5,9 @@ run: git asks it for a password (gitcredentials(7), the ``get`` action), and it 
 ``username=x-access-token`` and a token of the configured scope, with ``password_expiry_utc``, for
 the GitHub instance of ``--api-url`` only (its web host, e.g. ``github.com``; https, or http to a
 loopback host); for any other host it says nothing, and git asks its other helpers. Each
-token is kept in a cache file of its own, named by a hash of what decides it (API URL, app,
-scope), and handed out again while it has :data:`REUSE_MARGIN` (ten minutes of GitHub's hour)
+token is kept in a cache file of its own (mode 0600; the directories it makes are 0700; in
+GitHub Actions under ``$RUNNER_TEMP``), named by a hash of what decides it (API URL, app, scope),
+and handed out again while it has :data:`REUSE_MARGIN` (ten minutes of GitHub's hour)
 left by its ``expires_at``; then a new one is minted. ``erase`` (git's answer to a refused
 credential) drops that cached token; ``store`` does nothing. With several ``--owner``, the
 owner is taken from the URL's path (set ``credential.useHttpPath``), else the first. In a GitHub
@@ -22,10 +23,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import hashlib
 import json
 import os
 import re
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -61,7 +64,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     helper.add_argument(
         "--cache-dir",
         metavar="DIR",
-        help="where tokens are kept between git's calls (default: $XDG_CACHE_HOME or ~/.cache, then github-app-token)",
+        help="where tokens are kept between git's calls (default: $RUNNER_TEMP in GitHub Actions, else "
+        "$XDG_CACHE_HOME or ~/.cache, then github-app-token)",
     )
     helper.set_defaults(run=run)
 
@@ -121,11 +125,14 @@ def read_description(text: str) -> dict[str, str]:
 
 
 def cache_dir(args: argparse.Namespace, environ: Mapping[str, str]) -> Path:
-    """Where tokens are kept: ``--cache-dir``, else ``$XDG_CACHE_HOME/github-app-token``, else
-    ``~/.cache/github-app-token``."""
+    """Where tokens are kept: ``--cache-dir``; else, in a GitHub Actions job (``GITHUB_ACTIONS`` is
+    ``true`` and ``RUNNER_TEMP`` set), ``$RUNNER_TEMP/github-app-token``, which the runner empties
+    after the job; else ``$XDG_CACHE_HOME/github-app-token`` or ``~/.cache/github-app-token``."""
     if args.cache_dir:
         return Path(args.cache_dir)
-    base = environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if environ.get("GITHUB_ACTIONS") == "true" and environ.get("RUNNER_TEMP"):
+        return Path(environ["RUNNER_TEMP"]) / "github-app-token"
+    base = environ.get("XDG_CACHE_HOME") or os.path.join(environ.get("HOME") or os.path.expanduser("~"), ".cache")
     return Path(base) / "github-app-token"
 
 
@@ -158,18 +165,39 @@ def load(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def save(path: Path, data: dict[str, Any]) -> None:
-    """Write the cache only its user can read: the directory 0700, the file 0600 (created so)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with contextlib.suppress(OSError):
-        path.parent.chmod(0o700)
-    temporary = path.with_suffix(".tmp")
-    with contextlib.suppress(FileNotFoundError):
-        temporary.unlink()
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(data, handle)
-    os.replace(temporary, path)
+def make_private_dirs(directory: Path) -> None:
+    """Create ``directory`` and its missing parents, each then chmod 0700 (whatever the umask); a
+    directory that exists already, made by the user or another call, is left as it is. Raises
+    OSError (NotADirectoryError when a file is in the way)."""
+    missing = []
+    while not directory.is_dir() and directory.parent != directory:
+        missing.append(directory)
+        directory = directory.parent
+    for made in reversed(missing):
+        try:
+            made.mkdir(mode=0o700)
+        except FileExistsError:
+            if made.is_dir():
+                continue
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(made)) from None
+        made.chmod(0o700)
+
+
+def save(path: Path, record: Mapping[str, Any]) -> None:
+    """Write ``record`` (JSON) to ``path`` at once: into a file of its own in the same directory,
+    created 0600 (``tempfile.mkstemp``), then renamed over ``path`` (``os.replace``), so that a
+    reader, or another call writing at the same time, never sees half a file. Missing directories
+    are made 0700 (:func:`make_private_dirs`). Raises OSError."""
+    make_private_dirs(path.parent)
+    descriptor, temporary = tempfile.mkstemp(prefix=".token-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump(record, handle)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def fresh(record: Mapping[str, Any], now: float) -> tuple[str, float] | None:
