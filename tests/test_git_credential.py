@@ -362,3 +362,31 @@ def test_two_calls_writing_the_cache_at_once_both_succeed(tmp_path: Path, monkey
     git_credential.save(path, {"token": "first", "expires": 1.0})
     assert git_credential.load(path) == {"token": "first", "expires": 1.0}
     assert [p.name for p in path.parent.iterdir()] == ["token-x.json"]
+
+
+@pytest.mark.parametrize("where", ["/proc/nope", "a file", "under a file"])
+def test_an_unusable_cache_directory_is_one_warning_and_git_still_gets_a_token(
+    emulator: GitHubEmulator, app: App, key_file: Path, tmp_path: Path, where: str
+) -> None:
+    (tmp_path / "file").write_text("")
+    cache = {"/proc/nope": Path("/proc/nope"), "a file": tmp_path / "file", "under a file": tmp_path / "file" / "c"}
+    options = ("--api-url", emulator.url, "--owner", "octo-org")
+    for _ in range(2):
+        code, out, err = ask("get", wants(emulator.url), app, key_file, cache[where], *options)
+        assert code == 0 and answered(out)["username"] == "x-access-token"
+        assert err.startswith(f"warning: The token cache '{cache[where]}' (--cache-dir) cannot be used (")
+        assert err.count("\n") == 1 and "give --cache-dir a directory" in err and answered(out)["password"] not in err
+    assert len(emulator.tokens) == 2  # nothing was kept: each call mints
+    assert ask("erase", wants(emulator.url), app, key_file, cache[where], *options) == (0, "", "")
+
+
+def test_git_clones_with_an_unusable_cache_directory(
+    emulator: GitHubEmulator, app: App, key_file: Path, tmp_path: Path, git: GitServer
+) -> None:
+    value = helper(app, key_file, emulator, Path("/proc/nope"), "--owner", "octo-org")
+    done = run_git(tmp_path, value, "clone", git.url("octo-org", "app"), str(tmp_path / "clone"))
+    assert done.returncode == 0, done.stderr
+    assert (
+        "warning: The token cache '/proc/nope' (--cache-dir) cannot be used (No such file or directory)" in done.stderr
+    )
+    assert "unexpected" not in done.stderr and "Traceback" not in done.stderr

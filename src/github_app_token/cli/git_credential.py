@@ -8,7 +8,8 @@ loopback host); for any other host it says nothing, and git asks its other helpe
 token is kept in a cache file of its own (mode 0600; the directories it makes are 0700; in
 GitHub Actions under ``$RUNNER_TEMP``), named by a hash of what decides it (API URL, app, scope),
 and handed out again while it has :data:`REUSE_MARGIN` (ten minutes of GitHub's hour)
-left by its ``expires_at``; then a new one is minted. ``erase`` (git's answer to a refused
+left by its ``expires_at``; then a new one is minted. A cache directory that cannot be used
+costs one warning line per call (:data:`CACHE_UNUSABLE`), not git's token. ``erase`` (git's answer to a refused
 credential) drops that cached token; ``store`` does nothing. With several ``--owner``, the
 owner is taken from the URL's path (set ``credential.useHttpPath``), else the first. In a GitHub
 Actions step each token is masked (``::add-mask::`` on standard error) before it is handed to git.
@@ -70,6 +71,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     helper.set_defaults(run=run)
 
 
+#: The warning for a cache directory that cannot be used: git still gets its token.
+CACHE_UNUSABLE = (
+    "The token cache '{path}' (--cache-dir{default}) cannot be used ({reason}), so the token was not kept "
+    "and each git command mints a new one: give --cache-dir a directory you can create and write to."
+)
 #: ``host`` as git's credential protocol sends it: a name or a bracketed IPv6 address, then maybe ``:PORT``.
 HOST = re.compile(r"(?P<name>\[[0-9A-Fa-f:.]+\]|[^\s/?#@\[\]:]+)(?::(?P<port>[0-9]{1,5}))?")
 DEFAULT_PORTS = {"https": 443, "http": 80}
@@ -231,15 +237,29 @@ def run(args: argparse.Namespace, ctx: Context, clock: Callable[[], float] = tim
     if args.action == "erase":
         # git erases the password it was refused; a token cached since then by another call stays.
         if record and description.get("password", record.get("token")) == record.get("token"):
-            with contextlib.suppress(FileNotFoundError):
+            try:
                 path.unlink()
+            except FileNotFoundError:
+                pass  # erased meanwhile by another call
+            except OSError as error:
+                unusable(args, path, error, ctx)
         return 0
     held = fresh(record, clock())
     if held is None:
         held = mint_for(scope, request, env, names, ctx)
-        save(path, {"token": held[0], "expires": held[1]})
+        try:
+            save(path, {"token": held[0], "expires": held[1]})
+        except OSError as error:  # the cache is only a saving: git gets its token all the same
+            unusable(args, path, error, ctx)
     answer(ctx, *held)
     return 0
+
+
+def unusable(args: argparse.Namespace, path: Path, error: OSError, ctx: Context) -> None:
+    """Warn (one line on standard error) that the cache directory of ``path`` cannot be used."""
+    default = "" if args.cache_dir else "'s default"
+    reason = error.strerror or type(error).__name__
+    ctx.warn(CACHE_UNUSABLE.format(path=path.parent, default=default, reason=reason))
 
 
 def mint_for(
