@@ -39,10 +39,16 @@ def helper(app: App, key_file: Path, emulator: GitHubEmulator, cache: Path, *opt
 
 
 def run_git(
-    home: Path, value: str, *args: str, cwd: Path | None = None, **extra: str
+    home: Path,
+    value: str,
+    *args: str,
+    cwd: Path | None = None,
+    use_http_path: str = "credential.useHttpPath",
+    **extra: str,
 ) -> subprocess.CompletedProcess[str]:
+    """git with ``value`` as its credential helper, and ``use_http_path`` (a key; "" for none) true."""
     env = {**clean_git_env(home), **coverage_env(), **extra}
-    config = ["-c", f"credential.helper={value}", "-c", "credential.useHttpPath=true"]
+    config = ["-c", f"credential.helper={value}", *(["-c", f"{use_http_path}=true"] if use_http_path else [])]
     return subprocess.run(["git", *config, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
@@ -208,11 +214,37 @@ def test_several_owners_pick_the_token_by_the_urls_owner(
     emulator: GitHubEmulator, app: App, key_file: Path, tmp_path: Path, git: GitServer
 ) -> None:
     value = helper(app, key_file, emulator, tmp_path / "cache", "--owner", "octo-org", "--owner", "octocat")
-    assert run_git(tmp_path, value, "ls-remote", git.url("octocat", "blog")).returncode == 0
+    done = run_git(tmp_path, value, "ls-remote", git.url("octocat", "blog"))
+    assert done.returncode == 0 and "useHttpPath" not in done.stderr
     (token,) = emulator.tokens.values()
     assert token.installation.account.login == "octocat"
     assert run_git(tmp_path, value, "ls-remote", git.url("octo-org", "app")).returncode == 0
     assert {t.installation.account.login for t in emulator.tokens.values()} == {"octo-org", "octocat"}
+    # Set for the host only (the URL-scoped form the warning below names): the same.
+    scoped = f"credential.{git.base_url}.useHttpPath"
+    done = run_git(tmp_path, value, "ls-remote", git.url("octocat", "dotfiles"), use_http_path=scoped)
+    assert done.returncode == 0 and "useHttpPath" not in done.stderr and len(emulator.tokens) == 2
+
+
+def test_several_owners_without_the_path_say_how_to_have_git_send_it(
+    emulator: GitHubEmulator, app: App, key_file: Path, tmp_path: Path, git: GitServer
+) -> None:
+    """Without ``credential.useHttpPath`` git sends no path: the first owner's token, and one line
+    that says why another owner's repository is "not found" and what to set."""
+    value = helper(app, key_file, emulator, tmp_path / "cache", "--owner", "octo-org", "--owner", "octocat")
+    hint = (
+        "warning: Several owners are given (--owner, --repositories) but git sent no repository path, so this is "
+        "the first owner's token ('octo-org'), and GitHub answers \"Repository not found\" for another owner's "
+        "repository. Make git send the path: git config --global credential.useHttpPath true (or only for this "
+        f"host: credential.{git.base_url}.useHttpPath true).\n"
+    )
+    first = run_git(tmp_path, value, "ls-remote", git.url("octo-org", "app"), use_http_path="")
+    assert first.returncode == 0 and first.stderr == hint
+    other = run_git(tmp_path, value, "ls-remote", git.url("octocat", "blog"), use_http_path="")
+    assert other.returncode != 0
+    assert other.stderr.startswith(hint + "remote: Repository not found.\nfatal: repository ")
+    (token,) = emulator.tokens.values()  # the first owner's, minted once and cached
+    assert token.installation.account.login == "octo-org"
 
 
 def test_in_a_github_actions_step_each_token_is_masked_first(

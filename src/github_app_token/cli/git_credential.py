@@ -10,8 +10,9 @@ GitHub Actions under ``$RUNNER_TEMP``), named by a hash of what decides it (API 
 and handed out again while it has :data:`REUSE_MARGIN` (ten minutes of GitHub's hour)
 left by its ``expires_at``; then a new one is minted. A cache directory that cannot be used
 costs one warning line per call (:data:`CACHE_UNUSABLE`), not git's token. ``erase`` (git's answer to a refused
-credential) drops that cached token; ``store`` does nothing. With several ``--owner``, the
-owner is taken from the URL's path (set ``credential.useHttpPath``), else the first. In a GitHub
+credential) drops that cached token; ``store`` does nothing. With several owners, the
+owner is taken from the URL's path (set ``credential.useHttpPath``); without a path, the first
+owner's token is handed out, with a warning line saying to set it (:data:`NO_PATH`). In a GitHub
 Actions step each token is masked (``::add-mask::`` on standard error) before it is handed to git.
 
 Configure it with git, e.g. (one line)::
@@ -75,6 +76,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 CACHE_UNUSABLE = (
     "The token cache '{path}' (--cache-dir{default}) cannot be used ({reason}), so the token was not kept "
     "and each git command mints a new one: give --cache-dir a directory you can create and write to."
+)
+#: The warning for several owners when git sends no path: the first owner's token may be the wrong one.
+NO_PATH = (
+    "Several owners are given (--owner, --repositories) but git sent no repository path, so this is the "
+    "first owner's token ('{owner}'), and GitHub answers \"Repository not found\" for another owner's "
+    "repository. Make git send the path: git config --global credential.useHttpPath true "
+    "(or only for this host: credential.{server}.useHttpPath true)."
 )
 #: ``host`` as git's credential protocol sends it: a name or a bracketed IPv6 address, then maybe ``:PORT``.
 HOST = re.compile(r"(?P<name>\[[0-9A-Fa-f:.]+\]|[^\s/?#@\[\]:]+)(?::(?P<port>[0-9]{1,5}))?")
@@ -225,13 +233,17 @@ def run(args: argparse.Namespace, ctx: Context, clock: Callable[[], float] = tim
     if args.action == "store":
         return 0
     description = read_description(ctx.stdin.read())
-    if not asks_for(description, web_url(*to_inputs(args, ctx, with_credentials=False))):
+    web = web_url(*to_inputs(args, ctx, with_credentials=False))
+    if not asks_for(description, web):
         return 0  # another host's credentials: git asks its other helpers
     env, names = to_inputs(args, ctx)
     inputs = parse_main_inputs(env, names)
     request = request_for(inputs, env.get("GITHUB_SERVER_URL", ""), env.get("GITHUB_API_URL", ""))
     asked = description.get("path", "").split("/")[0].casefold()
     scope = next((s for s in request.scopes if s.target.owner.casefold() == asked), request.scopes[0])
+    if not asked and len(request.scopes) > 1 and args.action == "get":
+        # Answered all the same: a repository of the first owner works, as it did before the warning.
+        ctx.warn(NO_PATH.format(owner=scope.target.owner, server=web))
     path = cache_dir(args, ctx.environ) / cache_name(request, scope, inputs.api_url, env)
     record = load(path)
     if args.action == "erase":
