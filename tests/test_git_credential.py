@@ -422,3 +422,13 @@ def test_git_clones_with_an_unusable_cache_directory(
         "warning: The token cache '/proc/nope' (--cache-dir) cannot be used (No such file or directory)" in done.stderr
     )
     assert "unexpected" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_owners_given_by_repositories_are_picked_by_the_path_too(
+    emulator: GitHubEmulator, app: App, key_file: Path, tmp_path: Path
+) -> None:
+    options = ("--api-url", emulator.url, "--repositories", "octo-org/app,octocat/blog")
+    for path, owner in (("octocat/blog.git", "octocat"), ("octo-org/app.git", "octo-org")):
+        code, out, err = ask("get", wants(emulator.url, path=path), app, key_file, tmp_path, *options)
+        assert code == 0 and err == ""
+        assert emulator.tokens[answered(out)["password"]].installation.account.login == owner
