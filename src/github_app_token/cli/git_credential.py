@@ -46,6 +46,19 @@ if TYPE_CHECKING:
 #: Seconds a cached token must have left to be handed out again (GitHub's tokens last an hour).
 REUSE_MARGIN = 10 * 60
 
+#: The warning for a cache directory that cannot be used: git still gets its token.
+CACHE_UNUSABLE = (
+    "The token cache '{path}' (--cache-dir{default}) cannot be used ({reason}), so the token was not kept "
+    "and each git command mints a new one: give --cache-dir a directory you can create and write to."
+)
+#: The warning for several owners when git sends no path: the first owner's token may be the wrong one.
+NO_PATH = (
+    "Several owners are given (--owner, --repositories) but git sent no repository path, so this is the "
+    "first owner's token ('{owner}'), and GitHub answers \"Repository not found\" for another owner's "
+    "repository. Make git send the path: git config --global credential.useHttpPath true "
+    "(or only for this host: credential.{server}.useHttpPath true)."
+)
+
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     helper = command(
@@ -53,7 +66,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "git-credential",
         "a git credential helper that mints installation access tokens",
         "A git credential helper (gitcredentials(7)): git runs it with get, store or erase. It answers get "
-        "with username=x-access-token and a token, cached until a sixth of its life is left.",
+        "with username=x-access-token and a token for the API's own host, cached until ten minutes before it "
+        "expires.",
     )
     helper.add_argument("action", choices=["get", "store", "erase"], help="what git asks (git adds it)")
     add_app_options(helper)
@@ -72,18 +86,6 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     helper.set_defaults(run=run)
 
 
-#: The warning for a cache directory that cannot be used: git still gets its token.
-CACHE_UNUSABLE = (
-    "The token cache '{path}' (--cache-dir{default}) cannot be used ({reason}), so the token was not kept "
-    "and each git command mints a new one: give --cache-dir a directory you can create and write to."
-)
-#: The warning for several owners when git sends no path: the first owner's token may be the wrong one.
-NO_PATH = (
-    "Several owners are given (--owner, --repositories) but git sent no repository path, so this is the "
-    "first owner's token ('{owner}'), and GitHub answers \"Repository not found\" for another owner's "
-    "repository. Make git send the path: git config --global credential.useHttpPath true "
-    "(or only for this host: credential.{server}.useHttpPath true)."
-)
 #: ``host`` as git's credential protocol sends it: a name or a bracketed IPv6 address, then maybe ``:PORT``.
 HOST = re.compile(r"(?P<name>\[[0-9A-Fa-f:.]+\]|[^\s/?#@\[\]:]+)(?::(?P<port>[0-9]{1,5}))?")
 DEFAULT_PORTS = {"https": 443, "http": 80}
@@ -291,6 +293,9 @@ def mint_for(
 
 
 def answer(ctx: Context, token: str, expires: float) -> None:
+    """git's answer on standard output (``git help credential``): ``username``, ``password`` and
+    ``password_expiry_utc`` (``expires``, epoch seconds, UTC; git 2.41 and later ignore the
+    password once it has passed). In a GitHub Actions step the token is masked (``::add-mask::``) first."""
     if ctx.environ.get("GITHUB_ACTIONS") == "true":
         ctx.stderr.write(f"::add-mask::{token}\n")
         ctx.stderr.flush()
