@@ -2,13 +2,18 @@
 
 For other CI systems, and for macOS and Windows runners, where the action's token broker cannot
 run: git asks it for a password (gitcredentials(7), the ``get`` action), and it answers
-``username=x-access-token`` and a token of the configured scope, with ``password_expiry_utc``. A
-token is kept in a cache file (mode 0600, in a directory only its user can enter) and handed out
-again while it has a sixth of its life left (ten minutes of GitHub's hour); then a new one is
-minted. ``erase`` (git's answer to a refused credential) drops the cached token; ``store`` does
-nothing. With several ``--owner``, the owner is taken from the URL's path (set
-``credential.useHttpPath``), else the first. In a GitHub Actions step each token is masked
-(``::add-mask::`` on standard error) before it is handed to git.
+``username=x-access-token`` and a token of the configured scope, with ``password_expiry_utc``, for
+the GitHub instance of ``--api-url`` only (its web host, e.g. ``github.com``; https, or http to a
+loopback host); for any other host it says nothing, and git asks its other helpers. Each
+token is kept in a cache file of its own (mode 0600; the directories it makes are 0700; in
+GitHub Actions under ``$RUNNER_TEMP``), named by a hash of what decides it (API URL, app, scope),
+and handed out again while it has :data:`REUSE_MARGIN` (ten minutes of GitHub's hour)
+left by its ``expires_at``; then a new one is minted. A cache directory that cannot be used
+costs one warning line per call (:data:`CACHE_UNUSABLE`), not git's token. ``erase`` (git's answer to a refused
+credential) drops that cached token; ``store`` does nothing. With several owners, the
+owner is taken from the URL's path (set ``credential.useHttpPath``); without a path, the first
+owner's token is handed out, with a warning line saying to set it (:data:`NO_PATH`). In a GitHub
+Actions step each token is masked (``::add-mask::`` on standard error) before it is handed to git.
 
 Configure it with git, e.g. (one line)::
 
@@ -20,18 +25,39 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import hashlib
 import json
 import os
+import re
+import tempfile
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..names import Names
 from .common import Context, add_api_options, add_app_options, command, make_api, to_inputs
 
-#: A cached token is handed out again while at least this share of its life is left.
-REFRESH_SHARE = 1 / 6
+if TYPE_CHECKING:
+    from ..core import MintRequest
+    from ..inputs import TokenScope
+
+#: Seconds a cached token must have left to be handed out again (GitHub's tokens last an hour).
+REUSE_MARGIN = 10 * 60
+
+#: The warning for a cache directory that cannot be used: git still gets its token.
+CACHE_UNUSABLE = (
+    "The token cache '{path}' (--cache-dir{default}) cannot be used ({reason}), so the token was not kept "
+    "and each git command mints a new one: give --cache-dir a directory you can create and write to."
+)
+#: The warning for several owners when git sends no path: the first owner's token may be the wrong one.
+NO_PATH = (
+    "Several owners are given (--owner, --repositories) but git sent no repository path, so this is the "
+    "first owner's token ('{owner}'), and GitHub answers \"Repository not found\" for another owner's "
+    "repository. Make git send the path: git config --global credential.useHttpPath true "
+    "(or only for this host: credential.{server}.useHttpPath true)."
+)
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,7 +66,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "git-credential",
         "a git credential helper that mints installation access tokens",
         "A git credential helper (gitcredentials(7)): git runs it with get, store or erase. It answers get "
-        "with username=x-access-token and a token, cached until a sixth of its life is left.",
+        "with username=x-access-token and a token for the API's own host, cached until ten minutes before it "
+        "expires.",
     )
     helper.add_argument("action", choices=["get", "store", "erase"], help="what git asks (git adds it)")
     add_app_options(helper)
@@ -53,9 +80,52 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     helper.add_argument(
         "--cache-dir",
         metavar="DIR",
-        help="where tokens are kept between git's calls (default: $XDG_CACHE_HOME or ~/.cache, then github-app-token)",
+        help="where tokens are kept between git's calls (default: $RUNNER_TEMP in GitHub Actions, else "
+        "$XDG_CACHE_HOME or ~/.cache, then github-app-token)",
     )
     helper.set_defaults(run=run)
+
+
+#: ``host`` as git's credential protocol sends it: a name or a bracketed IPv6 address, then maybe ``:PORT``.
+HOST = re.compile(r"(?P<name>\[[0-9A-Fa-f:.]+\]|[^\s/?#@\[\]:]+)(?::(?P<port>[0-9]{1,5}))?")
+DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def web_url(env: Mapping[str, str], names: Names) -> str:
+    """The web URL of the GitHub instance whose API the options name (``https://github.com`` for
+    ``https://api.github.com``, ``https://HOST`` for ``https://HOST/api/v3``; ``GITHUB_SERVER_URL``
+    when the API is the runner's own): where its git repositories are. Raises InputError for a bad
+    ``--api-url``."""
+    from ..core import server_url
+    from ..inputs import parse_api_url
+
+    return server_url(env.get("GITHUB_SERVER_URL", ""), parse_api_url(env, names), env.get("GITHUB_API_URL", ""))
+
+
+def origin(scheme: str, host: str) -> tuple[str, str, int] | None:
+    """``(scheme, host name in lower case, port)`` of ``host`` (``NAME[:PORT]``, as in a URL), the
+    scheme's port when none is given; None when ``host`` is not one host or the scheme not http(s)."""
+    scheme = scheme.lower()
+    match = HOST.fullmatch(host)
+    if scheme not in DEFAULT_PORTS or match is None:
+        return None
+    port = int(match["port"]) if match["port"] else DEFAULT_PORTS[scheme]
+    return scheme, match["name"].strip("[]").lower(), port
+
+
+def asks_for(description: Mapping[str, str], web: str) -> bool:
+    """True when git asks for credentials of the instance at ``web`` (a URL): the same scheme, host
+    (case-insensitive) and port (443 and 80 when none is given), and ``https``, or ``http`` to a
+    loopback host only. Source: git's credential protocol (``git help credential``: ``protocol``,
+    ``host`` with the port when the URL has one)."""
+    from ..inputs import is_loopback
+
+    parts = web.partition("://")
+    served = origin(parts[0], parts[2].partition("/")[0])
+    asked = origin(description.get("protocol", ""), description.get("host", ""))
+    if asked is None or asked != served:
+        return False
+    return asked[0] == "https" or is_loopback(asked[1])
 
 
 def read_description(text: str) -> dict[str, str]:
@@ -70,16 +140,40 @@ def read_description(text: str) -> dict[str, str]:
     return found
 
 
-def cache_file(args: argparse.Namespace, ctx: Context, env: dict[str, str]) -> Path:
-    """The cache file for this app, API and scope (a name that says nothing about them)."""
-    base = args.cache_dir or os.path.join(
-        ctx.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "github-app-token"
-    )
-    key = json.dumps(sorted((k, v) for k, v in env.items() if k.startswith("INPUT_") and "PRIVATE-KEY" not in k))
-    return Path(base) / f"credentials-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
+def cache_dir(args: argparse.Namespace, environ: Mapping[str, str]) -> Path:
+    """Where tokens are kept: ``--cache-dir``; else, in a GitHub Actions job (``GITHUB_ACTIONS`` is
+    ``true`` and ``RUNNER_TEMP`` set), ``$RUNNER_TEMP/github-app-token``, which the runner empties
+    after the job; else ``$XDG_CACHE_HOME/github-app-token`` or ``~/.cache/github-app-token``."""
+    if args.cache_dir:
+        return Path(args.cache_dir)
+    if environ.get("GITHUB_ACTIONS") == "true" and environ.get("RUNNER_TEMP"):
+        return Path(environ["RUNNER_TEMP"]) / "github-app-token"
+    base = environ.get("XDG_CACHE_HOME") or os.path.join(environ.get("HOME") or os.path.expanduser("~"), ".cache")
+    return Path(base) / "github-app-token"
+
+
+def cache_name(request: MintRequest, scope: TokenScope, api_url: str, env: Mapping[str, str]) -> str:
+    """The cache file's name for one token: a hash of everything that decides what it is (the API
+    URL, the issuer: client ID, app ID or the app JWT's ``iss``, the scope's owner, repositories
+    and permissions, the installation ID, ``GITHUB_REPOSITORY``), so that other options never get
+    it, and the name says nothing about them."""
+    target = scope.target
+    key = {
+        "api_url": api_url,
+        "issuer": request.signer.issuer,
+        "target": [target.owner.casefold(), (target.repository or "").casefold(), target.enterprise or ""],
+        "repositories": None if scope.repositories is None else sorted(r.casefold() for r in scope.repositories),
+        "repository_ids": sorted(scope.repository_ids),
+        "permissions": sorted(scope.permissions.items()),
+        "installation_id": request.installation_id,
+        "github_repository": env.get("GITHUB_REPOSITORY", ""),
+    }
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+    return f"token-{digest[:32]}.json"
 
 
 def load(path: Path) -> dict[str, Any]:
+    """The cached record at ``path`` ({} when there is none, or it cannot be read)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -87,77 +181,121 @@ def load(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def save(path: Path, data: dict[str, Any]) -> None:
-    """Write the cache only its user can read: the directory 0700, the file 0600 (created so)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with contextlib.suppress(OSError):
-        path.parent.chmod(0o700)
-    temporary = path.with_suffix(".tmp")
-    with contextlib.suppress(FileNotFoundError):
-        temporary.unlink()
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(data, handle)
-    os.replace(temporary, path)
+def make_private_dirs(directory: Path) -> None:
+    """Create ``directory`` and its missing parents, each then chmod 0700 (whatever the umask); a
+    directory that exists already, made by the user or another call, is left as it is. Raises
+    OSError (NotADirectoryError when a file is in the way)."""
+    missing = []
+    while not directory.is_dir() and directory.parent != directory:
+        missing.append(directory)
+        directory = directory.parent
+    for made in reversed(missing):
+        try:
+            made.mkdir(mode=0o700)
+        except FileExistsError:
+            if made.is_dir():
+                continue
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(made)) from None
+        made.chmod(0o700)
 
 
-def fresh(held: object, now: float) -> tuple[str, float] | None:
-    """A cached ``(token, expires)`` still worth handing out at ``now`` (None: mint a new one)."""
-    if not isinstance(held, dict):
-        return None
+def save(path: Path, record: Mapping[str, Any]) -> None:
+    """Write ``record`` (JSON) to ``path`` at once: into a file of its own in the same directory,
+    created 0600 (``tempfile.mkstemp``), then renamed over ``path`` (``os.replace``), so that a
+    reader, or another call writing at the same time, never sees half a file. Missing directories
+    are made 0700 (:func:`make_private_dirs`). Raises OSError."""
+    make_private_dirs(path.parent)
+    descriptor, temporary = tempfile.mkstemp(prefix=".token-", suffix=".tmp", dir=path.parent)
     try:
-        token, expires, lifetime = str(held["token"]), float(held["expires"]), float(held["lifetime"])
-    except (KeyError, TypeError, ValueError):
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump(record, handle)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def fresh(record: Mapping[str, Any], now: float) -> tuple[str, float] | None:
+    """The cached ``(token, expires)`` (epoch seconds, UTC, this machine's clock) when it has at
+    least :data:`REUSE_MARGIN` seconds left at ``now``; None: mint a new one."""
+    token, expires = record.get("token"), record.get("expires")
+    if not isinstance(token, str) or not token.isprintable() or not isinstance(expires, int | float):
         return None
-    return (token, expires) if expires - now >= lifetime * REFRESH_SHARE else None
+    return (token, float(expires)) if expires - now >= REUSE_MARGIN else None
 
 
-def run(args: argparse.Namespace, ctx: Context) -> int:
-    description = read_description(ctx.stdin.read()) if args.action in ("get", "erase") else {}
+def run(args: argparse.Namespace, ctx: Context, clock: Callable[[], float] = time.time) -> int:
+    """Answer git's ``get``, ``store`` or ``erase`` (``git help credential``); 0, with nothing on
+    standard output for a host other than the API's (:func:`asks_for`). ``clock``: now, epoch
+    seconds (UTC). Raises ActionError (InputError for the options, GitHubAPIError when minting fails)."""
+    from ..core import request_for
+    from ..inputs import parse_main_inputs
+
     if args.action == "store":
         return 0
+    description = read_description(ctx.stdin.read())
+    web = web_url(*to_inputs(args, ctx, with_credentials=False))
+    if not asks_for(description, web):
+        return 0  # another host's credentials: git asks its other helpers
     env, names = to_inputs(args, ctx)
-    path = cache_file(args, ctx, env)
-    owners = [owner for item in args.owner for owner in item.replace(",", " ").split()]
-    asked = description.get("path", "").split("/")[0]
-    owner = next((o for o in owners if o.casefold() == asked.casefold()), owners[0] if owners else "")
-    cached = load(path)
+    inputs = parse_main_inputs(env, names)
+    request = request_for(inputs, env.get("GITHUB_SERVER_URL", ""), env.get("GITHUB_API_URL", ""))
+    asked = description.get("path", "").split("/")[0].casefold()
+    scope = next((s for s in request.scopes if s.target.owner.casefold() == asked), request.scopes[0])
+    if not asked and len(request.scopes) > 1 and args.action == "get":
+        # Answered all the same: a repository of the first owner works, as it did before the warning.
+        ctx.warn(NO_PATH.format(owner=scope.target.owner, server=web))
+    path = cache_dir(args, ctx.environ) / cache_name(request, scope, inputs.api_url, env)
+    record = load(path)
     if args.action == "erase":
-        if cached.pop(owner.casefold(), None) is not None:
-            save(path, cached)
+        # git erases the password it was refused; a token cached since then by another call stays.
+        if record and description.get("password", record.get("token")) == record.get("token"):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass  # erased meanwhile by another call
+            except OSError as error:
+                unusable(args, path, error, ctx)
         return 0
-    held = fresh(cached.get(owner.casefold()), time.time())
-    if held is not None:
-        answer(ctx, *held)
-        return 0
-    token, expires, lifetime = mint_for(owner, env, names, ctx)
-    cached[owner.casefold()] = {"token": token, "expires": expires, "lifetime": lifetime}
-    save(path, cached)
-    answer(ctx, token, expires)
+    held = fresh(record, clock())
+    if held is None:
+        held = mint_for(scope, request, env, names, ctx)
+        try:
+            save(path, {"token": held[0], "expires": held[1]})
+        except OSError as error:  # the cache is only a saving: git gets its token all the same
+            unusable(args, path, error, ctx)
+    answer(ctx, *held)
     return 0
 
 
-def mint_for(owner: str, env: dict[str, str], names: Names, ctx: Context) -> tuple[str, float, float]:
-    """A new token of ``owner``'s scope (the first owner's when none matches): ``(token, expires,
-    lifetime)``, epoch seconds on this machine's clock and seconds."""
-    from ..core import mint_one, request_for
-    from ..inputs import parse_main_inputs
+def unusable(args: argparse.Namespace, path: Path, error: OSError, ctx: Context) -> None:
+    """Warn (one line on standard error) that the cache directory of ``path`` cannot be used."""
+    default = "" if args.cache_dir else "'s default"
+    reason = error.strerror or type(error).__name__
+    ctx.warn(CACHE_UNUSABLE.format(path=path.parent, default=default, reason=reason))
 
-    request = request_for(
-        parse_main_inputs(env, names), env.get("GITHUB_SERVER_URL", ""), env.get("GITHUB_API_URL", "")
-    )
-    scope = next((s for s in request.scopes if s.target.owner.casefold() == owner.casefold()), request.scopes[0])
+
+def mint_for(
+    scope: TokenScope, request: MintRequest, env: dict[str, str], names: Names, ctx: Context
+) -> tuple[str, float]:
+    """A new token of ``scope``: ``(token, expires)``, its ``expires_at`` in epoch seconds (UTC) on
+    this machine's clock (GitHub's, less the clock difference its ``Date`` header showed). Raises
+    ActionError. Source: ``POST /app/installations/{installation_id}/access_tokens``."""
+    from ..core import mint_one
+
     api = make_api(env, names, ctx)
-    started = time.time()
     try:
         _, token = mint_one(scope, request, api)
     finally:
         api.close()
-    expires = token.expires_epoch() - api.server_offset  # on this machine's clock
-    return token.token, expires, max(1.0, expires - started)
+    return token.token, token.expires_epoch() - api.server_offset
 
 
 def answer(ctx: Context, token: str, expires: float) -> None:
+    """git's answer on standard output (``git help credential``): ``username``, ``password`` and
+    ``password_expiry_utc`` (``expires``, epoch seconds, UTC; git 2.41 and later ignore the
+    password once it has passed). In a GitHub Actions step the token is masked (``::add-mask::``) first."""
     if ctx.environ.get("GITHUB_ACTIONS") == "true":
         ctx.stderr.write(f"::add-mask::{token}\n")
         ctx.stderr.flush()
