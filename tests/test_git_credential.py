@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -432,3 +433,34 @@ def test_owners_given_by_repositories_are_picked_by_the_path_too(
         code, out, err = ask("get", wants(emulator.url, path=path), app, key_file, tmp_path, *options)
         assert code == 0 and err == ""
         assert emulator.tokens[answered(out)["password"]].installation.account.login == owner
+
+
+@pytest.mark.parametrize("planted", ["another user's file", "a link"])
+def test_a_cached_token_planted_by_someone_else_is_never_handed_out(
+    emulator: GitHubEmulator, app: App, key_file: Path, tmp_path: Path, planted: str
+) -> None:
+    """In a shared ``--cache-dir`` (say /tmp), another user could plant the cache file (or a link to
+    a file of theirs) for git to hand their token of choice to GitHub, in this user's name."""
+    options = ("--api-url", emulator.url, "--owner", "octo-org")
+    code, out, err = ask("get", wants(emulator.url), app, key_file, tmp_path, *options)
+    assert code == 0, err
+    (cached,) = tmp_path.glob("token-*.json")
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps({"token": "ghs_planted", "expires": 4102444800}))
+    cached.unlink()
+    if planted == "a link":
+        cached.symlink_to(forged)
+    else:
+        forged.rename(cached)
+        os.chown(cached, 4242, 4242)  # the tests run as root: any other uid stands for another user
+    code, out, err = ask("get", wants(emulator.url), app, key_file, tmp_path, *options)
+    assert code == 0, err
+    assert answered(out)["password"] != "ghs_planted" and len(emulator.tokens) == 2
+
+
+@pytest.mark.parametrize("option", ["--private-key-file", "--app-jwt-file"])
+def test_standard_input_for_the_key_is_refused_as_gits_request_comes_there(app: App, option: str) -> None:
+    argv = ["git-credential", "--client-id", app.client_id, option, "-", "get"]
+    err = io.StringIO()
+    code = main(argv, {"PATH": "/usr/bin"}, io.StringIO("protocol=https\nhost=github.com\n\n"), io.StringIO(), err)
+    assert code == 2 and f"{option} - cannot be used by a credential helper" in err.getvalue()

@@ -30,12 +30,14 @@ import hashlib
 import json
 import os
 import re
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import InputError
 from ..names import Names
 from .common import Context, add_api_options, add_app_options, command, make_api, to_inputs
 
@@ -47,6 +49,11 @@ if TYPE_CHECKING:
 REUSE_MARGIN = 10 * 60
 
 #: The warning for a cache directory that cannot be used: git still gets its token.
+#: ``-`` (standard input) for the key or JWT: git's request is what comes on standard input.
+STDIN_TAKEN = (
+    "{option} - cannot be used by a credential helper: git writes its request on standard input. Give "
+    "the file's path, or the key in a variable (--private-key-env)."
+)
 CACHE_UNUSABLE = (
     "The token cache '{path}' (--cache-dir{default}) cannot be used ({reason}), so the token was not kept "
     "and each git command mints a new one: give --cache-dir a directory you can create and write to."
@@ -173,9 +180,19 @@ def cache_name(request: MintRequest, scope: TokenScope, api_url: str, env: Mappi
 
 
 def load(path: Path) -> dict[str, Any]:
-    """The cached record at ``path`` ({} when there is none, or it cannot be read)."""
+    """The cached record at ``path`` ({} when there is none, it cannot be read, or it is not a
+    regular file of this user's: in a shared ``--cache-dir`` such as /tmp, another user's file, or a
+    link, could hand git a token of someone else's choosing)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return {}
+    try:
+        with os.fdopen(descriptor, encoding="utf-8") as handle:
+            status = os.fstat(handle.fileno())
+            if not stat.S_ISREG(status.st_mode) or status.st_uid != os.geteuid():
+                return {}
+            data = json.loads(handle.read())
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -234,6 +251,9 @@ def run(args: argparse.Namespace, ctx: Context, clock: Callable[[], float] = tim
 
     if args.action == "store":
         return 0
+    for option in ("private_key_file", "app_jwt_file"):
+        if getattr(args, option) == "-":
+            raise InputError(STDIN_TAKEN.format(option="--" + option.replace("_", "-")))
     description = read_description(ctx.stdin.read())
     web = web_url(*to_inputs(args, ctx, with_credentials=False))
     if not asks_for(description, web):
