@@ -246,3 +246,14 @@ def test_https_to_a_plain_http_server_is_not_called_a_certificate_problem(
     assert result.returncode == 4, result.stderr
     assert "does not speak TLS there (is it plain http?" in result.stderr
     assert "certificate" not in result.stderr
+
+
+def test_redact_leaves_no_piece_of_a_key_and_keeps_plain_words(app_key_pem: str) -> None:
+    from github_app_token.redaction import NOT_SHOWN, redact
+
+    body = "".join(app_key_pem.strip().splitlines()[1:-1])
+    for text in (f"unrecognized arguments: {app_key_pem}", f"invalid choice: '{body}'", f"x {body[:70]} y"):
+        out = redact(text)
+        assert NOT_SHOWN in out and all(fragment not in out for fragment in key_secrets(app_key_pem))
+    plain = "unrecognized arguments: /home/alice/" + "a" * 100 + "/key --ownr octo-org"
+    assert redact(plain) == plain

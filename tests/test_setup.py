@@ -235,9 +235,9 @@ def test_the_key_itself_given_as_its_file_is_never_shown(world: World, app_key_p
     ],
 )
 def test_a_path_is_not_taken_for_a_key(path: str) -> None:
-    from github_app_token.private_key import looks_like_key
+    from github_app_token.redaction import looks_secret
 
-    assert not looks_like_key(path)
+    assert not looks_secret(path)
 
 
 def test_a_key_file_that_cannot_be_read_is_named(world: World, tmp_path: Path) -> None:

@@ -54,21 +54,6 @@ _PATH = re.compile(
 )
 
 
-#: Above this many characters, a value given as a file's path is taken for a key's text (never quoted).
-PATH_LIMIT = 200
-
-
-def looks_like_key(value: str) -> bool:
-    """Whether ``value``, given where a file's *path* belongs, is rather a key's text (or another PEM's):
-    it has a line break or ``-----BEGIN``, is longer than :data:`PATH_LIMIT` characters, or is base64
-    of a PEM file or of a DER structure (a key's body). Such a value must never be quoted."""
-    text = value.strip()
-    if "\n" in text or "\r" in text or "-----BEGIN" in text or len(text) > PATH_LIMIT:
-        return True
-    decoded = _decode_base64(text)
-    return decoded is not None and decoded.startswith((b"-----BEGIN", b"\x30"))
-
-
 def article(kind: str) -> str:
     """``an`` before a key type said with a vowel first (an EC, an Ed25519 key), else ``a`` (a DSA key)."""
     return "an" if kind[:1].upper() in "AEIOU" else "a"

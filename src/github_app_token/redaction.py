@@ -22,14 +22,24 @@ _SECRETS = re.compile(
     r"|\bgh[opsur]_[A-Za-z0-9_.\-]+"  # GitHub tokens: ghs_ (installation), ghp_, gho_, ghu_, ghr_
     r"|\bgithub_pat_[A-Za-z0-9_]+"
     r"|\beyJ[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-.]*"  # a JWT: base64url of '{"' then dots
-    r"|[A-Za-z0-9+/=_\-]{64,}"  # base64 of a key (a PEM line is 64 characters), or any long run of it
 )
+
+#: A run of base64 as long as a PEM line (64 characters): a key's body, or its base64, when it
+#: mixes upper and lower case and digits, as random bytes do (a long directory name does not).
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/=_\-]{64,}")
+
+
+def _random_looking(match: re.Match[str]) -> bool:
+    run = match.group()
+    return any(c.isupper() for c in run) and any(c.islower() for c in run) and any(c.isdigit() for c in run)
 
 
 def looks_secret(value: str) -> bool:
     """Whether ``value`` must not be quoted in a message: more than one line, longer than a typed
-    path or name, or holding something shaped like a key, a token or a JWT."""
-    return "\n" in value or "\r" in value or len(value) > LONGEST_SHOWN or _SECRETS.search(value) is not None
+    path or name, or holding something shaped like a key, a token, a JWT or base64 of a key."""
+    if "\n" in value or "\r" in value or len(value) > LONGEST_SHOWN or _SECRETS.search(value):
+        return True
+    return any(_random_looking(match) for match in _BASE64_RUN.finditer(value))
 
 
 def redact(text: str) -> str:
@@ -38,7 +48,9 @@ def redact(text: str) -> str:
     begin = text.find("-----BEGIN")
     if begin >= 0:
         text = text[:begin] + NOT_SHOWN
-    return _SECRETS.sub(NOT_SHOWN, text).replace(NOT_SHOWN + NOT_SHOWN, NOT_SHOWN)
+    text = _SECRETS.sub(NOT_SHOWN, text)
+    text = _BASE64_RUN.sub(lambda match: NOT_SHOWN if _random_looking(match) else match.group(), text)
+    return text.replace(NOT_SHOWN + NOT_SHOWN, NOT_SHOWN)
 
 
 def quoted(value: str) -> str:

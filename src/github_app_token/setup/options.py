@@ -14,7 +14,7 @@ from typing import NamedTuple
 from ..errors import InputError
 from ..inputs import check_owner, check_repository, split_list
 from ..permission_levels import PERMISSION_LEVELS
-from ..private_key import looks_like_key
+from ..redaction import looks_secret
 from . import manifest, messages
 from .store import VISIBILITIES
 
@@ -223,7 +223,7 @@ def check(args: argparse.Namespace) -> Options:
         raise InputError(messages.SELECTED_WITHOUT_REPOSITORIES)
     if store_repositories and visibility != "selected":
         raise InputError(messages.REPOSITORIES_NOT_SELECTED.format(visibility=visibility))
-    if looks_like_key(args.private_key_file):  # before any message could quote it
+    if looks_secret(args.private_key_file):  # before any message could quote it
         raise InputError(messages.KEY_TEXT_NOT_A_PATH)
     given = [flag for flag, value in (("--client-id", args.client_id), ("--app-id", args.app_id)) if value.strip()]
     if args.private_key_file.strip():
