@@ -50,15 +50,3 @@ def test_a_closed_debug_log_does_not_lose_the_token(emulator: GitHubEmulator, ap
     minted = mint(request(emulator, app, app_key_pem), api)
     assert [item.token.token for item in minted] == list(emulator.tokens)
     assert not any(token.revoked for token in emulator.tokens.values())
-
-
-def test_plain_http_to_loopback_never_goes_through_a_proxy(
-    emulator: GitHubEmulator, app: App, app_key_pem: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A proxy would carry the app JWT off the machine in clear text; the emulator is plain http."""
-    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # the discard port: nothing answers there
-    monkeypatch.setenv("NO_PROXY", "")
-    api = GitHubAPI(emulator.url)
-    assert api.proxies == {}
-    assert mint(request(emulator, app, app_key_pem), api)
-    assert GitHubAPI("https://ghe.example.com/api/v3").proxies == {"http": "http://127.0.0.1:9"}

@@ -12,8 +12,10 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import jwt
 import pytest
@@ -24,7 +26,7 @@ from github_app_token.github_api import GitHubAPI
 from github_app_token.inputs import InstallationTarget
 from github_app_token.retry import BUDGET
 from tests.conftest import JobRun
-from tests.github_emulator import MSG_EXP_FAR, App, Exchange, Fault, GitHubEmulator, default_world
+from tests.github_emulator import MSG_EXP_FAR, App, Fault, GitHubEmulator, default_world
 from tests.load import planned_waits
 from tests.model_clock import ModelClock
 from tests.runner_harness import Job, assert_no_leaks, jwts_seen
@@ -256,71 +258,6 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def proxy_url() -> Iterator[str]:
-    """A real forward proxy (proxy.py) on loopback."""
-    port = free_port()
-    proxy = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "proxy",
-            "--hostname",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--num-workers",
-            "1",
-            "--num-acceptors",
-            "1",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("proxy.py did not start")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proxy.terminate()
-        proxy.wait(10)
-
-
-@pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy"])
-def test_requests_go_through_the_proxy(
-    run_job: RunJob, emulator: GitHubEmulator, proxy_url: str, variable: str
-) -> None:
-    run = run_job(env={variable: proxy_url})
-    ok(run)
-    assert len(emulator.exchanges) == 3
-    # proxy.py marks the first request of each upstream connection with Via; a direct
-    # connection from the action never carries it.
-    connections: dict[str, list[Exchange]] = {}
-    for exchange in emulator.exchanges:
-        connections.setdefault(exchange.peer, []).append(exchange)
-    assert all("proxy.py" in group[0].headers.get("Via", "") for group in connections.values())
-
-
-@pytest.mark.parametrize("variable", ["NO_PROXY", "no_proxy"])
-def test_no_proxy_bypasses_the_proxy(run_job: RunJob, emulator: GitHubEmulator, proxy_url: str, variable: str) -> None:
-    run = run_job(env={"HTTP_PROXY": proxy_url, "HTTPS_PROXY": proxy_url, variable: "127.0.0.1,localhost"})
-    ok(run)
-    assert not any("Via" in e.headers for e in emulator.exchanges)
-
-
-def test_unreachable_proxy_is_a_clear_error(run_job: RunJob) -> None:
-    run = run_job(env={"HTTP_PROXY": f"http://127.0.0.1:{free_port()}"}, post=False)
-    assert run.main.exit_code == 1
-    assert "proxy" in run.main.errors[0].lower()
-
-
 # --- TLS ------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def ca() -> trustme.CA:
@@ -336,6 +273,86 @@ def tls_emulator(ca: trustme.CA, app_key: object) -> Iterator[GitHubEmulator]:
     with GitHubEmulator(prefix="/api/v3", ssl_context=context) as emu:
         default_world(emu, app_key)  # type: ignore[arg-type]
         yield emu
+
+
+class Proxy(NamedTuple):
+    """A real forward proxy (proxy.py) on loopback: its URL, and its access log (a line per request,
+    ``CONNECT HOST:PORT`` for a tunnel, written when the connection closes)."""
+
+    url: str
+    log: Path
+
+    def tunnels_to(self, url: str) -> int:
+        """How many tunnels to ``url``'s host and port the log shows so far."""
+        target = urllib.parse.urlsplit(url).netloc
+        return self.log.read_text().count(f" - CONNECT {target} - ") if self.log.exists() else 0
+
+
+@pytest.fixture(scope="module")
+def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
+    port = free_port()
+    log = tmp_path_factory.mktemp("proxy") / "access.log"
+    command = [sys.executable, "-m", "proxy", "--hostname", "127.0.0.1", "--port", str(port)]
+    command += ["--num-workers", "1", "--num-acceptors", "1", "--log-level", "INFO", "--log-file", str(log)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("proxy.py did not start")
+        yield Proxy(f"http://127.0.0.1:{port}", log)
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.mark.parametrize("variable", ["HTTPS_PROXY", "https_proxy"])
+def test_requests_go_through_the_proxy(
+    tmp_path: Path, tls_emulator: GitHubEmulator, app_key_pem: str, ca: trustme.CA, proxy: Proxy, variable: str
+) -> None:
+    before = proxy.tunnels_to(tls_emulator.url)
+    inputs = {"ca-bundle": ca.cert_pem.bytes().decode()}
+    code, log, _ = run_tls(tmp_path, tls_emulator, app_key_pem, inputs, env={variable: proxy.url})
+    assert code == 0, log
+    assert all(t.revoked for t in tls_emulator.tokens.values())
+    # Each step's connection is logged once it closes (after the step): wait for the event, bounded.
+    deadline = time.monotonic() + 30
+    while proxy.tunnels_to(tls_emulator.url) < before + 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert proxy.tunnels_to(tls_emulator.url) >= before + 2  # the main step's tunnel and the post step's
+
+
+@pytest.mark.parametrize("variable", ["NO_PROXY", "no_proxy"])
+def test_no_proxy_bypasses_the_proxy(
+    tmp_path: Path, tls_emulator: GitHubEmulator, app_key_pem: str, ca: trustme.CA, variable: str
+) -> None:
+    """The proxy is a port where nothing listens: only a bypass can succeed."""
+    env = {"HTTPS_PROXY": f"http://127.0.0.1:{free_port()}", variable: "127.0.0.1,localhost"}
+    inputs = {"ca-bundle": ca.cert_pem.bytes().decode()}
+    code, log, _ = run_tls(tmp_path, tls_emulator, app_key_pem, inputs, env=env)
+    assert code == 0, log
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY"])
+def test_plain_http_to_loopback_never_goes_through_a_proxy(
+    run_job: RunJob, emulator: GitHubEmulator, variable: str
+) -> None:
+    """A proxy would connect to its own machine's loopback, not this one's, and carry the app JWT
+    there in clear text. The proxy is a port where nothing listens: only going direct succeeds."""
+    run = run_job(env={variable: f"http://127.0.0.1:{free_port()}"})
+    ok(run)
+
+
+def test_unreachable_proxy_is_a_clear_error(tmp_path: Path, tls_emulator: GitHubEmulator, app_key_pem: str) -> None:
+    env = {"HTTPS_PROXY": f"http://127.0.0.1:{free_port()}"}
+    code, log, _ = run_tls(tmp_path, tls_emulator, app_key_pem, {}, env=env)
+    assert code == 1 and "proxy refused or failed the connection" in log
+    assert tls_emulator.tokens == {}
 
 
 def run_tls(
