@@ -129,7 +129,7 @@ def read_stdin(what: str, stdin: TextIO) -> None:
 
 def variable_name(value: str) -> str:
     """argparse ``type`` of the options that name an environment variable: a name, never its value."""
-    if not VARIABLE_NAME.fullmatch(value):
+    if not VARIABLE_NAME.fullmatch(value) or looks_secret(value):  # base64 can look like a name
         shown = NOT_SHOWN if looks_secret(value) else repr(value[:40])
         raise argparse.ArgumentTypeError(
             f"takes the name of an environment variable (e.g. {DEFAULT_KEY_ENV}), not its value; {shown} is no name"
