@@ -13,11 +13,12 @@ import io
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -151,25 +152,59 @@ def test_an_owner_outside_the_scopes_gets_nothing(
 
 
 # --- the socket, served in a thread --------------------------------------------------------------------
+ServeBroker = Callable[..., dict[str, Any]]
+
+
 @pytest.fixture
-def served(emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
-    directory = tmp_path / "github-app-token-test"
-    directory.mkdir(mode=0o700)
-    config = config_for(emulator, app, app_key_pem, directory, owners=("octo-org", "octocat"))
-    config = config._replace(deadline=time.time() + 600)  # ten minutes: the tokens outlive it
-    lines: list[str] = []
-    clock = Clock()
-    broker = server.Broker(config, GitHubAPI(emulator.url), lines.append, clock)
-    thread = threading.Thread(target=server.serve, args=(config, broker, lines.append), kwargs={"clock": clock})
-    thread.start()
-    wait_until_ready(directory)
-    context = {"config": config, "broker": broker, "lines": lines, "clock": clock, "thread": thread, "dir": directory}
-    yield context
-    if thread.is_alive():
-        with contextlib.suppress(OSError, ValueError):
-            ask(str(directory), "POST", "/stop")
-    thread.join(30)
-    assert not thread.is_alive()
+def serve_broker(emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path) -> Iterator[ServeBroker]:
+    """Start a broker for octo-org and octocat in a thread (``serve``'s options as keywords); stopped after the test."""
+    started: list[dict[str, Any]] = []
+
+    def start(name: str = "github-app-token-test", **options: Any) -> dict[str, Any]:
+        directory = tmp_path / name
+        directory.mkdir(mode=0o700)
+        config = config_for(emulator, app, app_key_pem, directory, owners=("octo-org", "octocat"))
+        config = config._replace(deadline=time.time() + 600)  # ten minutes: the tokens outlive it
+        lines: list[str] = []
+        clock = Clock()
+        broker = server.Broker(config, GitHubAPI(emulator.url), lines.append, clock)
+        thread = threading.Thread(
+            target=server.serve, args=(config, broker, lines.append), kwargs={"clock": clock, **options}
+        )
+        thread.start()
+        wait_until_ready(directory)
+        context = {"config": config, "broker": broker, "lines": lines, "clock": clock, "thread": thread}
+        started.append({**context, "dir": directory})
+        return started[-1]
+
+    yield start
+    for context in started:
+        if context["thread"].is_alive():
+            with contextlib.suppress(OSError, ValueError):
+                ask(str(context["dir"]), "POST", "/stop")
+        context["thread"].join(30)
+        assert not context["thread"].is_alive()
+
+
+@pytest.fixture
+def served(serve_broker: ServeBroker) -> dict[str, Any]:
+    return serve_broker()
+
+
+def answer_of(directory: Path, request: bytes = b"") -> bytes:
+    """What the broker sends on a new connection after ``request`` (raw bytes), until it closes it."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+        client.settimeout(60)  # a bound on a broker that never answers, not a timing assertion
+        client.connect(str(directory / protocol.SOCKET))
+        client.sendall(request)
+        return read_to_end(client)
+
+
+def read_to_end(client: socket.socket) -> bytes:
+    received = b""
+    while chunk := client.recv(65536):
+        received += chunk
+    return received
 
 
 def test_the_socket_is_the_directory_owners_alone(served: dict[str, Any]) -> None:
@@ -199,6 +234,27 @@ def test_stop_revokes_every_token_and_ends(served: dict[str, Any], emulator: Git
     assert answer == {"revoked": len(live), "left_valid": 0, "container": ""} and all(t.revoked for t in live)
     assert not (served["dir"] / protocol.SOCKET).exists()
     assert served["lines"][-1].startswith("Stopping (the post step asked): revoked")
+
+
+def test_no_token_is_minted_after_the_final_revocation(
+    emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path
+) -> None:
+    """A request that comes after the revocation (between it and the socket's closing) gets no new token."""
+    clock = Clock()
+    broker = server.Broker(config_for(emulator, app, app_key_pem, tmp_path), GitHubAPI(emulator.url), print, clock)
+    assert broker.revoke_all() == (1, 0)
+    clock.now += 3600  # the first token would be replaced now
+    with pytest.raises(server.Closed, match="has stopped and revoked"):
+        broker.token("")
+    assert emulator.requests_to("POST", "/app/installations/{installation_id}/access_tokens") == []
+
+
+def test_after_the_revocation_the_socket_answers_503(served: dict[str, Any], emulator: GitHubEmulator) -> None:
+    served["broker"].revoke_all()  # as stop() does, before the server is shut down
+    served["clock"].now += 3600
+    answer = answer_of(served["dir"], b"GET /token HTTP/1.0\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.0 503 ") and b"has stopped and revoked the job's tokens" in answer
+    assert all(issued.revoked for issued in emulator.tokens.values()) and len(emulator.tokens) == 2
 
 
 def test_a_removed_directory_stops_it_after_revoking(served: dict[str, Any], emulator: GitHubEmulator) -> None:

@@ -3,7 +3,8 @@
 The broker speaks HTTP/1.0 over its Unix socket, so that ``curl --unix-socket`` (or ``python3``)
 is all a client needs:
 
-- ``GET /token`` (``?owner=NAME`` with several owners): a token as text, one line;
+- ``GET /token`` (``?owner=NAME`` with several owners): a token as text, one line (else the reason:
+  404 for an owner outside its scopes, 502 when GitHub refused, 503 once it has revoked its tokens);
 - ``GET /health``: ``ok``, once the broker is ready;
 - ``POST /stop``: revoke every token minted, answer ``{"revoked": N, "left_valid": M, "container": ID}``
   (its container's ID, "" outside one), and exit.

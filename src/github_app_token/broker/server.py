@@ -51,6 +51,10 @@ class Fatal(Exception):
     """An error the broker cannot recover from: it revokes what it minted and stops."""
 
 
+class Closed(ActionError):
+    """The broker has revoked its tokens (it is stopping): it hands out and mints none any more (HTTP 503)."""
+
+
 class Broker:
     """Tokens by owner: the current one while it has :data:`~.protocol.REFRESH_SHARE` of its life
     left, else a new one minted with exactly the first token's scope. Thread-safe.
@@ -84,6 +88,7 @@ class Broker:
             self.current[given["owner"].casefold()] = Held(given["token"], expires, max(1.0, expires - now))
             self.minted.append((given["token"], expires))
         self.lock = threading.Lock()
+        self.stopped = False  # set by revoke_all, under the lock: no token after the final revocation
 
     def github_now(self) -> float:
         return self.clock() + self.api.server_offset
@@ -91,11 +96,14 @@ class Broker:
     def token(self, owner: str) -> str:
         """The token for ``owner`` ("" for the first owner); KeyError for an owner not in the scopes.
 
-        Raises :class:`Fatal` when GitHub refuses the credentials for good, ActionError otherwise.
+        Raises :class:`Closed` once :meth:`revoke_all` has run, :class:`Fatal` when GitHub refuses
+        the credentials for good, ActionError otherwise.
         """
         key = owner.casefold() or self.first_owner
         request, scope = self.requests[key]
         with self.lock:
+            if self.stopped:
+                raise Closed("the token broker has stopped and revoked the job's tokens")
             held = self.current.get(key)
             if held is not None and held.expires - self.github_now() >= held.lifetime * REFRESH_SHARE:
                 return held.token
@@ -115,10 +123,12 @@ class Broker:
             return minted.token
 
     def revoke_all(self) -> tuple[int, int]:
-        """Revoke every token minted and not yet expired: ``(revoked, left valid)``."""
+        """Revoke every token minted and not yet expired: ``(revoked, left valid)``. From then on
+        :meth:`token` raises :class:`Closed`: nothing is minted after the final revocation."""
         from ..core import revoke
 
         with self.lock:
+            self.stopped = True
             live = [token for token, expires in self.minted if expires > self.github_now()]
             problems = revoke(self.api, live)
             self.minted = []
@@ -176,6 +186,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             token = self.server.broker.token(owner)
         except KeyError:
             self._answer(404, f"this broker holds no token for the owner '{owner[:100]}'\n")
+        except Closed as error:
+            self._answer(503, f"{error}\n")
         except Fatal as error:
             self._answer(502, f"{error}\n")
             threading.Thread(target=self.server.stop, args=(f"GitHub refused the credentials: {error}",)).start()
