@@ -257,6 +257,37 @@ def test_after_the_revocation_the_socket_answers_503(served: dict[str, Any], emu
     assert all(issued.revoked for issued in emulator.tokens.values()) and len(emulator.tokens) == 2
 
 
+def test_a_silent_client_holds_up_nobody_and_is_cut_off(serve_broker: ServeBroker) -> None:
+    served = serve_broker(connection_timeout=0.2)  # the broker's 10 s, compressed
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as silent:
+        silent.settimeout(60)  # a bound on a broker that never cuts it off, not a timing assertion
+        silent.connect(str(served["dir"] / protocol.SOCKET))  # connects, and sends nothing
+        assert ask(str(served["dir"]), "GET", "/token").strip() == served["config"].tokens[0]["token"]
+        assert read_to_end(silent) == b""  # the broker closed it, unanswered
+    assert server.CONNECTION_TIMEOUT == 10
+
+
+def test_a_connection_over_the_cap_is_refused_and_a_freed_place_serves_again(serve_broker: ServeBroker) -> None:
+    served = serve_broker(max_connections=2)
+    path = str(served["dir"] / protocol.SOCKET)
+    held = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(2)]
+    try:
+        for client in held:  # two requests begun, not finished: both places taken
+            client.settimeout(60)
+            client.connect(path)
+            client.sendall(b"GET /health HTTP/1.0\r\n")
+        # The broker accepts in order: by the time it takes the third, the first two hold their places.
+        refused = answer_of(served["dir"])
+        assert refused.startswith(b"HTTP/1.0 503 ") and b"too many connections" in refused
+        held[0].sendall(b"\r\n")  # the first request ends: answered, and its place freed before it closes
+        assert read_to_end(held[0]).endswith(b"\r\n\r\nok\n")
+        assert ask(str(served["dir"]), "GET", "/token").strip() == served["config"].tokens[0]["token"]
+    finally:
+        for client in held:
+            client.close()
+    assert server.MAX_CONNECTIONS == 16
+
+
 def test_a_removed_directory_stops_it_after_revoking(served: dict[str, Any], emulator: GitHubEmulator) -> None:
     shutil.rmtree(served["dir"])  # what the runner does to the temp directory when the job ends
     served["thread"].join(30)
