@@ -599,6 +599,35 @@ def test_the_configuration_carries_the_steps_scope_api_proxy_and_ca(
     assert again == config
 
 
+def test_later_tokens_get_no_more_than_the_first_when_the_installation_gains_more(
+    emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path
+) -> None:
+    """No permission and no repository asked for: the first token has all the installation's; later
+    tokens the same, not what the installation is granted during the job."""
+    from github_app_token.broker.launch import build_config
+    from github_app_token.core import mint, request_for
+    from github_app_token.inputs import parse_main_inputs
+
+    env = {"INPUT_CLIENT-ID": app.client_id, "INPUT_PRIVATE-KEY": app_key_pem, "INPUT_OWNER": "octo-org"}
+    request = request_for(parse_main_inputs(env), "")
+    (first,) = mint(request, GitHubAPI(emulator.url), in_flight=1)
+    assert first.token.repository_selection == "selected" and first.token.repositories == ("app", "infra")
+    config = build_config({}, request, [first], GitHubAPI(emulator.url), app_key_pem, 30, str(tmp_path), 0, 0)
+    installation = first.installation.id
+    emulator.installations[installation].permissions = {
+        **emulator.installations[installation].permissions,
+        "administration": "write",
+    }  # the app's installation is granted more during the job ...
+    emulator.installations[installation].repositories = ["app", "infra", "docs"]  # ... and another repository
+    clock = Clock()
+    broker = server.Broker(config, GitHubAPI(emulator.url), lambda line: None, clock)
+    clock.now += 3600
+    later = emulator.tokens[broker.token("")]
+    assert later.permissions == first.token.permissions == emulator.tokens[first.token.token].permissions
+    assert "administration" not in later.permissions and later.repositories == ["app", "infra"]
+    broker.revoke_all()
+
+
 def test_the_post_step_stops_the_broker_it_saved(served: dict[str, Any], emulator: GitHubEmulator) -> None:
     from github_app_token import post, runner
 

@@ -227,25 +227,15 @@ def build_config(
     uid: int,
     gid: int,
 ) -> Config:
-    """The broker's configuration: the same credentials, scopes, API, proxy, CA and clock as this step."""
+    """The broker's configuration: the same credentials, API, proxy, CA and clock as this step, and
+    each owner's scope pinned to what its first token was granted (:func:`pinned_scope`)."""
     ca_bundle = ""
     if isinstance(api.verify, str) and os.path.isfile(api.verify):
         with open(api.verify, encoding="utf-8") as handle:
             ca_bundle = handle.read()
-    scopes = [
-        {
-            "owner": scope.target.owner,
-            "repository": scope.target.repository,
-            "enterprise": scope.target.enterprise,
-            "repositories": list(scope.repositories) if scope.repositories is not None else None,
-            "repository_ids": list(scope.repository_ids),
-            "permissions": dict(scope.permissions),
-        }
-        for scope in request.scopes
-    ]
     return Config(
         credentials={"issuer": request.signer.issuer, "private_key": private_key},
-        scopes=scopes,
+        scopes=[pinned_scope(item) for item in minted],
         installation_ids={item.owner: item.installation.id for item in minted},
         tokens=[
             {"owner": item.owner, "token": item.token.token, "expires_at": item.token.expires_at} for item in minted
@@ -259,6 +249,30 @@ def build_config(
         owner_uid=uid,
         owner_gid=gid,
     )
+
+
+def pinned_scope(first: Minted) -> dict[str, Any]:
+    """An owner's scope as the broker asks for it again (its JSON form in :class:`~.protocol.Config`):
+    never more than the first token got, whatever the installation is granted later in the job.
+
+    ``permissions``: the first token's, as GitHub granted them (all of the installation's at that
+    moment when none were asked for; the ones asked for when GitHub's answer named none);
+    ``repositories``: when the first token's ``repository_selection`` is ``selected``, the names of
+    the repositories it covers, else the ones asked for (None: all of the installation's).
+    Source: the ``installation-token`` answer of ``POST /app/installations/{id}/access_tokens``.
+    """
+    scope, token = first.scope, first.token
+    repositories = scope.repositories
+    if token.repository_selection == "selected" and token.repositories is not None:
+        repositories = token.repositories
+    return {
+        "owner": scope.target.owner,
+        "repository": scope.target.repository,
+        "enterprise": scope.target.enterprise,
+        "repositories": list(repositories) if repositories is not None else None,
+        "repository_ids": list(scope.repository_ids),
+        "permissions": dict(token.permissions or scope.permissions),
+    }
 
 
 def wait_until_ready(broker: Broker, client: Any) -> None:

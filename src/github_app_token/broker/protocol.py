@@ -39,7 +39,9 @@ class Config(NamedTuple):
     """What the broker needs, from the main step.
 
     ``credentials``: ``{"issuer": ..., "private_key": PEM}``; ``scopes``: one per owner
-    (``{"owner", "repository", "enterprise", "repositories", "repository_ids", "permissions"}``);
+    (``{"owner", "repository", "enterprise", "repositories", "repository_ids", "permissions"}``), what
+    every later token is asked for: the first token's granted permissions and, when it covers
+    selected repositories, those (:func:`.launch.pinned_scope`), so that no later token has more;
     ``installation_ids``: each owner's installation, as looked up; ``tokens``: the first tokens,
     ``[{"owner", "token", "expires_at"}]``; ``api_url``, ``ca_bundle`` (PEM text or ""),
     ``proxies`` (``HTTPS_PROXY`` and the like, as the main step saw them); ``clock_offset``
