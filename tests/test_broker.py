@@ -510,6 +510,61 @@ def test_the_container_id_comes_from_the_mount_table(tmp_path: Path) -> None:
 
 
 # --- the main step's and the post step's sides, without Docker -------------------------------------------
+def shared_of_another_user(tmp_path: Path) -> tuple[Path, int]:
+    """The job's temp directory, the runner user's (uid 1001) when the tests run as root."""
+    shared = tmp_path / "runner_temp"
+    shared.mkdir()
+    uid = 1001 if os.geteuid() == 0 else os.getuid()
+    os.chown(shared, uid, uid if os.geteuid() == 0 else os.getgid())
+    return shared, uid
+
+
+def test_the_directory_is_the_runner_users_only_once_the_script_is_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from github_app_token.broker import launch
+
+    shared, uid = shared_of_another_user(tmp_path)
+    real_chown = os.chown
+    seen: list[tuple[str, int, str]] = []
+
+    def chown(path: str, user: int, group: int) -> None:
+        script = Path(path) / protocol.TOKEN_COMMAND
+        status = script.lstat() if script.exists() else None
+        seen.append((path, status.st_uid if status else -1, script.read_text() if status else ""))
+        real_chown(path, user, group)
+
+    monkeypatch.setattr(os, "chown", chown)
+    directory, owner_uid, _ = launch.make_directory(str(shared))
+    assert seen == [(directory, uid, scripts.TOKEN_SCRIPT)]  # given away last, its script complete and handed over
+    assert owner_uid == uid and Path(directory).stat().st_uid == uid
+    assert oct(Path(directory).stat().st_mode & 0o777) == oct(0o700)
+    status = (Path(directory) / protocol.TOKEN_COMMAND).stat()
+    assert (status.st_uid, oct(status.st_mode & 0o777)) == (uid, oct(0o755))
+
+
+def test_the_script_is_never_written_through_a_link_planted_in_the_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Were the directory someone else's while it is filled, a link named like the script could
+    make root write through it: the script is created anew, never through a link."""
+    from github_app_token.broker import launch
+
+    shared, _ = shared_of_another_user(tmp_path)
+    victim = tmp_path / "victim"
+    victim.write_text("root's file\n")
+    real_mkdir = os.mkdir
+
+    def mkdir(path: str, mode: int = 0o777) -> None:
+        real_mkdir(path, mode)
+        (Path(path) / protocol.TOKEN_COMMAND).symlink_to(victim)  # what a racing user would plant
+
+    monkeypatch.setattr(os, "mkdir", mkdir)
+    with pytest.raises(FileExistsError):
+        launch.make_directory(str(shared))
+    assert victim.read_text() == "root's file\n"
+
+
 def test_the_shared_directory_is_the_runners_temp_mount_or_acts_volume() -> None:
     from github_app_token.broker.launch import Shared, shared_directory
 

@@ -167,16 +167,13 @@ def start(
             "this runner shares no directory with Docker actions' containers (the job's temp directory is mounted "
             "into them since actions/runner 2.329)"
         )
-    directory = os.path.join(shared.inside, DIRECTORY_PREFIX + secrets.token_hex(8))
-    owner = os.stat(shared.inside)
-    os.mkdir(directory, 0o700)
-    os.chown(directory, owner.st_uid, owner.st_gid)
-    command = os.path.join(directory, TOKEN_COMMAND)
-    with open(command, "w", encoding="utf-8") as handle:
-        handle.write(TOKEN_SCRIPT)
-    os.chmod(command, 0o755)  # noqa: S103 - anyone may run it; what it asks for is guarded by the socket
-    os.chown(command, owner.st_uid, owner.st_gid)
-    config = build_config(env, request, minted, api, private_key, limit_minutes, directory, owner.st_uid, owner.st_gid)
+    try:
+        directory, uid, gid = make_directory(shared.inside)
+    except OSError as error:
+        raise Unavailable(
+            f"the broker's directory could not be made in {shared.inside} ({error.strerror or error})"
+        ) from None
+    config = build_config(env, request, minted, api, private_key, limit_minutes, directory, uid, gid)
     labels = {
         LABEL: "token-broker",
         f"{LABEL}.repository": env.get("GITHUB_REPOSITORY", ""),
@@ -214,6 +211,29 @@ def start(
     )
     wait_until_ready(broker, client)
     return broker
+
+
+def make_directory(shared: str) -> tuple[str, int, int]:
+    """Make the broker's directory in ``shared`` (a fresh name, mode 0700) with the token script in
+    it, and give both to the owner of ``shared`` (the runner's user): ``(directory, uid, gid)``.
+
+    The directory becomes that user's only once its contents are in place, and the script is
+    created anew (``O_EXCL``), never through a link (``O_NOFOLLOW``): nothing that user put there
+    can make this step (root) write elsewhere. Raises OSError.
+    """
+    owner = os.stat(shared)
+    directory = os.path.join(shared, DIRECTORY_PREFIX + secrets.token_hex(8))
+    os.mkdir(directory, 0o700)
+    descriptor = os.open(
+        os.path.join(directory, TOKEN_COMMAND), os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_WRONLY, 0o700
+    )
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(TOKEN_SCRIPT)
+        handle.flush()
+        os.fchmod(descriptor, 0o755)  # anyone may run it; what it asks for is guarded by the socket
+        os.fchown(descriptor, owner.st_uid, owner.st_gid)
+    os.chown(directory, owner.st_uid, owner.st_gid)  # last: its contents are in place
+    return directory, owner.st_uid, owner.st_gid
 
 
 def build_config(
