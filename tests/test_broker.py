@@ -425,7 +425,7 @@ def test_git_asks_the_token_command_for_credentials(
     base = clean_git_env(tmp_path / "home")
     job_config = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "user.name", "GIT_CONFIG_VALUE_0": "octo"}
     values = environment(Broker("id", str(served["dir"]), str(command)), job_config, git.base_url)
-    env = {**base, **job_config, **values}
+    env = {**base, **values}
     assert env["GIT_CONFIG_COUNT"] == "4" and env["GIT_CONFIG_KEY_0"] == "user.name"  # the job's own kept
     clone = tmp_path / "clone"
     done = subprocess.run(
@@ -593,13 +593,25 @@ def test_the_root_layer_tells_a_container_from_the_one_whose_network_it_shares(t
     assert root_layer(str(tmp_path / "missing")) == ""
 
 
-def test_later_steps_environment_appends_to_the_jobs_git_configuration() -> None:
+def test_later_steps_environment_carries_the_jobs_git_configuration_then_ours() -> None:
     from github_app_token.broker.launch import Broker, describe, environment
 
     broker = Broker("0123456789abcdef", "/github/runner_temp/github-app-token-x", "/home/runner/work/_temp/x/token")
-    values = environment(broker, {"GIT_CONFIG_COUNT": "2"}, "https://github.com/")
+    given = {
+        "GIT_CONFIG_COUNT": "3",
+        "GIT_CONFIG_KEY_0": "user.name",
+        "GIT_CONFIG_VALUE_0": "octo",
+        "GIT_CONFIG_KEY_2": "core.autocrlf",  # the entry numbered 1 is missing: left out, the rest renumbered
+        "GIT_CONFIG_VALUE_2": "input",
+        "GIT_CONFIG_KEY_3": "beyond.count",  # not counted: not the job's configuration
+    }
+    values = environment(broker, given, "https://github.com/")
     assert values == {
         "GITHUB_APP_TOKEN_COMMAND": "/home/runner/work/_temp/x/token",
+        "GIT_CONFIG_KEY_0": "user.name",
+        "GIT_CONFIG_VALUE_0": "octo",
+        "GIT_CONFIG_KEY_1": "core.autocrlf",
+        "GIT_CONFIG_VALUE_1": "input",
         "GIT_CONFIG_KEY_2": "credential.https://github.com.helper",
         "GIT_CONFIG_VALUE_2": "",
         "GIT_CONFIG_KEY_3": "credential.https://github.com.helper",
@@ -608,8 +620,28 @@ def test_later_steps_environment_appends_to_the_jobs_git_configuration() -> None
         "GIT_CONFIG_VALUE_4": "true",
         "GIT_CONFIG_COUNT": "5",
     }
-    assert environment(broker, {"GIT_CONFIG_COUNT": "junk"}, "https://ghe.example")["GIT_CONFIG_COUNT"] == "3"
+    for junk in ("junk", "-4", ""):
+        assert environment(broker, {"GIT_CONFIG_COUNT": junk}, "https://ghe.example")["GIT_CONFIG_COUNT"] == "3"
     assert "container 0123456789ab" in describe(broker) and "$GITHUB_APP_TOKEN_COMMAND" in describe(broker)
+
+
+def test_a_git_configuration_set_in_the_steps_own_env_still_works_in_later_steps(tmp_path: Path) -> None:
+    """``env: GIT_CONFIG_COUNT: 1 ...`` on this step only: later steps get GITHUB_ENV's values alone,
+    and git refuses a count whose entries are missing."""
+    from github_app_token.broker.launch import Broker, environment
+
+    step_env = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "user.name", "GIT_CONFIG_VALUE_0": "octo"}
+    values = environment(Broker("id", str(tmp_path), str(tmp_path / "token")), step_env, "https://github.com")
+    later = {**clean_git_env(tmp_path / "home"), **values}
+    done = subprocess.run(
+        ["git", "config", "--get", "user.name"], capture_output=True, text=True, env=later, timeout=60, check=False
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "octo\n", "")
+    helpers = subprocess.run(
+        ["git", "config", "--get-all", "credential.https://github.com.helper"],
+        capture_output=True, text=True, env=later, timeout=60, check=False,
+    )  # fmt: skip
+    assert helpers.stdout.splitlines() == ["", '!"$GITHUB_APP_TOKEN_COMMAND" git-credential']
 
 
 def test_the_configuration_carries_the_steps_scope_api_proxy_and_ca(

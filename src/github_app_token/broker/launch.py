@@ -326,9 +326,18 @@ def running(client: Any, container_id: str) -> bool:
         return False
 
 
+#: The job's own ``GIT_CONFIG_COUNT`` entries carried over to later steps, at most.
+GIT_CONFIG_KEPT = 1000
+
+
 def environment(broker: Broker, env: Mapping[str, str], server_url: str) -> dict[str, str]:
     """What later steps get through ``GITHUB_ENV``: the token command, and git's credential helper for
-    the GitHub server, appended to any ``GIT_CONFIG_COUNT`` entries the job already sets.
+    the GitHub server, after the ``GIT_CONFIG_COUNT`` entries this step was given.
+
+    Those entries (``GIT_CONFIG_KEY_<n>``, ``GIT_CONFIG_VALUE_<n>``, n < ``GIT_CONFIG_COUNT``, at
+    most :data:`GIT_CONFIG_KEPT`) are written again, numbered from 0, before ours: a count set in
+    this step's own ``env:`` would otherwise reach later steps without the entries it counts, and
+    git refuses such a configuration ("missing config key"). An entry without its key is left out.
 
     The helper list for the server is reset first (an empty ``helper``), so that a helper set up
     earlier (``gh auth setup-git``, a stored password) does not answer with an older credential;
@@ -338,17 +347,22 @@ def environment(broker: Broker, env: Mapping[str, str], server_url: str) -> dict
         count = int(env.get("GIT_CONFIG_COUNT", "0") or 0)
     except ValueError:
         count = 0
+    kept = [
+        (env[f"GIT_CONFIG_KEY_{index}"], env.get(f"GIT_CONFIG_VALUE_{index}", ""))
+        for index in range(max(0, min(count, GIT_CONFIG_KEPT)))
+        if f"GIT_CONFIG_KEY_{index}" in env
+    ]
     base = server_url.rstrip("/")
-    entries = [
+    ours = [
         (f"credential.{base}.helper", ""),
         (f"credential.{base}.helper", f'!"${TOKEN_COMMAND_VARIABLE}" git-credential'),
         (f"credential.{base}.useHttpPath", "true"),
     ]
     values = {TOKEN_COMMAND_VARIABLE: broker.command}
-    for index, (key, value) in enumerate(entries, start=count):
+    for index, (key, value) in enumerate(kept + ours):
         values[f"GIT_CONFIG_KEY_{index}"] = key
         values[f"GIT_CONFIG_VALUE_{index}"] = value
-    values["GIT_CONFIG_COUNT"] = str(count + len(entries))
+    values["GIT_CONFIG_COUNT"] = str(len(kept) + len(ours))
     return values
 
 
