@@ -8,17 +8,13 @@ run: started from the action's container through the Docker socket.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,74 +23,18 @@ import pytest
 from github_app_token.broker import protocol, scripts, server
 from github_app_token.broker.stop import ask
 from github_app_token.github_api import GitHubAPI
+from tests.broker_world import (
+    Clock,
+    ServeBroker,
+    answer_of,
+    config_for,
+    read_to_end,
+    wait_until_ready,
+)
 from tests.coverage_env import coverage_env
 from tests.git_server import clean_git_env, serve_git
 from tests.github_emulator import App, GitHubEmulator
 from tests.runner_harness import ENTRYPOINT, key_fragments, secret_forms
-
-
-class Clock:
-    """The machine's clock for the broker, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def first_token(emulator: GitHubEmulator, owner: str = "octo-org", repositories: list[str] | None = None) -> Any:
-    inst = next(i for i in emulator.installations.values() if i.account.login == owner)
-    issued = emulator.issue_token(inst, {"contents": "write", "metadata": "read"}, repositories, emulator.token_format)
-    emulator.tokens[issued.token] = issued
-    return issued
-
-
-def config_for(
-    emulator: GitHubEmulator, app: App, key_pem: str, directory: Path, owners: tuple[str, ...] = ("octo-org",)
-) -> protocol.Config:
-    from tests.github_emulator import iso
-
-    scopes, tokens, ids = [], [], {}
-    for owner in owners:
-        repositories = ["app"] if owner == "octo-org" else None
-        issued = first_token(emulator, owner, repositories)
-        scopes.append(
-            {
-                "owner": owner,
-                "repository": repositories[0] if repositories else None,
-                "enterprise": None,
-                "repositories": repositories,
-                "repository_ids": [],
-                "permissions": {"contents": "write", "metadata": "read"} if owner == "octo-org" else {},
-            }
-        )
-        tokens.append({"owner": owner, "token": issued.token, "expires_at": iso(issued.expires_at)})
-        ids[owner] = issued.installation.id
-    return protocol.Config(
-        credentials={"issuer": app.client_id, "private_key": key_pem},
-        scopes=scopes,
-        installation_ids=ids,
-        tokens=tokens,
-        api_url=emulator.url,
-        ca_bundle="",
-        proxies={},
-        clock_offset=0.0,
-        deadline=time.time() + 3600,
-        directory=str(directory),
-        owner_uid=os.getuid(),
-        owner_gid=os.getgid(),
-    )
-
-
-def wait_until_ready(directory: Path) -> None:
-    """Until the broker answers /health, as the main step waits for it (bounded; no timing asserted)."""
-    for _ in range(600):
-        with contextlib.suppress(OSError, ValueError):
-            if ask(str(directory), "GET", "/health", timeout=5) == "ok\n":
-                return
-        time.sleep(0.05)
-    raise AssertionError("the broker never answered")
 
 
 # --- the refresh rule, on a model clock -------------------------------------------------------------
@@ -152,61 +92,6 @@ def test_an_owner_outside_the_scopes_gets_nothing(
 
 
 # --- the socket, served in a thread --------------------------------------------------------------------
-ServeBroker = Callable[..., dict[str, Any]]
-
-
-@pytest.fixture
-def serve_broker(emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path) -> Iterator[ServeBroker]:
-    """Start a broker for octo-org and octocat in a thread (``serve``'s options as keywords); stopped after the test."""
-    started: list[dict[str, Any]] = []
-
-    def start(name: str = "github-app-token-test", **options: Any) -> dict[str, Any]:
-        directory = tmp_path / name
-        directory.mkdir(mode=0o700)
-        config = config_for(emulator, app, app_key_pem, directory, owners=("octo-org", "octocat"))
-        config = config._replace(deadline=time.time() + 600)  # ten minutes: the tokens outlive it
-        lines: list[str] = []
-        clock = Clock()
-        broker = server.Broker(config, GitHubAPI(emulator.url), lines.append, clock)
-        thread = threading.Thread(
-            target=server.serve, args=(config, broker, lines.append), kwargs={"clock": clock, **options}
-        )
-        thread.start()
-        wait_until_ready(directory)
-        context = {"config": config, "broker": broker, "lines": lines, "clock": clock, "thread": thread}
-        started.append({**context, "dir": directory})
-        return started[-1]
-
-    yield start
-    for context in started:
-        if context["thread"].is_alive():
-            with contextlib.suppress(OSError, ValueError):
-                ask(str(context["dir"]), "POST", "/stop")
-        context["thread"].join(30)
-        assert not context["thread"].is_alive()
-
-
-@pytest.fixture
-def served(serve_broker: ServeBroker) -> dict[str, Any]:
-    return serve_broker()
-
-
-def answer_of(directory: Path, request: bytes = b"") -> bytes:
-    """What the broker sends on a new connection after ``request`` (raw bytes), until it closes it."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
-        client.settimeout(60)  # a bound on a broker that never answers, not a timing assertion
-        client.connect(str(directory / protocol.SOCKET))
-        client.sendall(request)
-        return read_to_end(client)
-
-
-def read_to_end(client: socket.socket) -> bytes:
-    received = b""
-    while chunk := client.recv(65536):
-        received += chunk
-    return received
-
-
 def test_the_socket_is_the_directory_owners_alone(served: dict[str, Any]) -> None:
     socket_path = served["dir"] / protocol.SOCKET
     status = socket_path.stat()
@@ -713,54 +598,3 @@ def test_later_tokens_get_no_more_than_the_first_when_the_installation_gains_mor
     assert later.permissions == first.token.permissions == emulator.tokens[first.token.token].permissions
     assert "administration" not in later.permissions and later.repositories == ["app", "infra"]
     broker.revoke_all()
-
-
-def test_the_post_step_stops_the_broker_it_saved(served: dict[str, Any], emulator: GitHubEmulator) -> None:
-    from github_app_token import post, runner
-
-    out = io.StringIO()
-    state = {"STATE_broker": json.dumps({"container": "", "directory": str(served["dir"])})}
-    state["STATE_token"] = served["config"].tokens[0]["token"]
-    state["STATE_expires-at"] = served["config"].tokens[0]["expires_at"]
-    assert post.run({**state, "INPUT_LIFETIME": "job"}, runner.Log(out)) == 0
-    served["thread"].join(30)
-    lines = out.getvalue().splitlines()
-    assert lines == ["The token broker revoked 2 token(s) and stopped."], lines  # the post step had nothing left
-    assert all(issued.revoked for issued in emulator.tokens.values())
-
-
-def test_the_post_step_finds_a_broker_without_state(served: dict[str, Any], emulator: GitHubEmulator) -> None:
-    """nektos/act gives a Docker action's post step no state: the job's brokers are found where they live."""
-    from github_app_token import post, runner
-
-    out = io.StringIO()
-    env = {"INPUT_LIFETIME": "job", "RUNNER_TEMP": str(served["dir"].parent)}
-    assert post.run(env, runner.Log(out)) == 0
-    served["thread"].join(30)
-    assert out.getvalue().splitlines() == [
-        "The token broker revoked 2 token(s) and stopped.",
-        "No token was saved by the main step, so there is nothing to revoke.",
-    ]
-    assert all(issued.revoked for issued in emulator.tokens.values())
-
-
-def test_the_post_step_says_when_the_broker_is_gone(emulator: GitHubEmulator, tmp_path: Path) -> None:
-    from github_app_token import post, runner
-
-    out = io.StringIO()
-    state = {"STATE_broker": json.dumps({"container": "", "directory": str(tmp_path / "gone")})}
-    assert post.run(state, runner.Log(out)) == 0
-    (line, *rest) = out.getvalue().splitlines()
-    assert line.startswith("::warning::The token broker could not be asked to stop (the broker did not answer")
-    assert rest == ["No token was saved by the main step, so there is nothing to revoke."]
-
-
-def test_discover_finds_only_brokers_directories(tmp_path: Path) -> None:
-    from github_app_token.broker.stop import discover
-
-    (tmp_path / "github-app-token-a").mkdir()
-    (tmp_path / "github-app-token-a" / protocol.SOCKET).write_text("")
-    (tmp_path / "github-app-token-b").mkdir()  # no socket: not a broker's
-    (tmp_path / "other").mkdir()
-    (tmp_path / "other" / protocol.SOCKET).write_text("")
-    assert discover([str(tmp_path), str(tmp_path), str(tmp_path / "missing")]) == [str(tmp_path / "github-app-token-a")]
