@@ -26,7 +26,18 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import ActionError
-from .protocol import DIRECTORY_PREFIX, ERROR_FILE, LABEL, SOCKET, TOKEN_COMMAND, TOKEN_COMMAND_VARIABLE, Config
+from .protocol import (
+    BROKER_ROLE,
+    DIRECTORY_LABEL,
+    DIRECTORY_PREFIX,
+    ERROR_FILE,
+    LABEL,
+    SOCKET,
+    TOKEN_COMMAND,
+    TOKEN_COMMAND_VARIABLE,
+    Config,
+    job_labels,
+)
 from .scripts import TOKEN_SCRIPT
 
 if TYPE_CHECKING:
@@ -175,11 +186,10 @@ def start(
         ) from None
     config = build_config(env, request, minted, api, private_key, limit_minutes, directory, uid, gid)
     labels = {
-        LABEL: "token-broker",
+        LABEL: BROKER_ROLE,
         f"{LABEL}.repository": env.get("GITHUB_REPOSITORY", ""),
-        f"{LABEL}.run-id": env.get("GITHUB_RUN_ID", ""),
-        f"{LABEL}.run-attempt": env.get("GITHUB_RUN_ATTEMPT", ""),
-        f"{LABEL}.job": env.get("GITHUB_JOB", ""),
+        **job_labels(env),
+        DIRECTORY_LABEL: directory,
     }
     mount = Mount(target=shared.inside, source=shared.source, type="volume" if shared.kind == "volume" else "bind")
     try:

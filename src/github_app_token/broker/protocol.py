@@ -16,6 +16,7 @@ environment, arguments or a file: ``docker inspect`` and other users must not se
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 #: Files in the broker's directory.
@@ -26,13 +27,27 @@ ERROR_FILE = "broker-error"
 DIRECTORY_PREFIX = "github-app-token-"
 #: Variables later steps receive through GITHUB_ENV.
 TOKEN_COMMAND_VARIABLE = "GITHUB_APP_TOKEN_COMMAND"  # noqa: S105 - a variable name
-#: Labels on the broker's container, so that a person finds it with ``docker ps``.
+#: Labels on the broker's container, so that a person finds it with ``docker ps``: ``LABEL=BROKER_ROLE``,
+#: the repository, the run and the job (:func:`job_labels`), and its directory (as the broker sees it).
 LABEL = "com.github.github-app-token"
+BROKER_ROLE = "token-broker"
+DIRECTORY_LABEL = f"{LABEL}.directory"
 #: A token is handed out while at least this share of its life is left; else a new one is minted.
 #: GitHub's tokens live an hour: ten minutes.
 REFRESH_SHARE = 1 / 6
 #: How often the broker looks whether its directory is still there (seconds).
 WATCH_INTERVAL = 1.0
+
+
+def job_labels(env: Mapping[str, str]) -> dict[str, str]:
+    """The labels that name the broker's run and job, from the runner's ``GITHUB_RUN_ID``,
+    ``GITHUB_RUN_ATTEMPT`` and ``GITHUB_JOB`` ("" when unset): a post step without state stops only
+    the brokers whose labels are its own."""
+    return {
+        f"{LABEL}.run-id": env.get("GITHUB_RUN_ID", ""),
+        f"{LABEL}.run-attempt": env.get("GITHUB_RUN_ATTEMPT", ""),
+        f"{LABEL}.job": env.get("GITHUB_JOB", ""),
+    }
 
 
 class Config(NamedTuple):
