@@ -10,7 +10,9 @@ shuts its side is the container's standard input); ``POST /containers/{id}/start
 
 Each call is recorded in :attr:`FakeDocker.calls` as ``(method, operation, id)``. A test decides
 what starting a container does (:attr:`FakeContainer.on_start`, e.g. run the broker in a thread on
-the standard input it was given) and can make an operation fail (:attr:`FakeDocker.refuse`).
+the standard input it was given), what happens just before it is inspected (``on_inspect``: a
+process that ends at that moment, with no timing involved) and can make an operation fail
+(:attr:`FakeDocker.refuse`).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class FakeContainer:
     removed: threading.Event = field(default_factory=threading.Event)
     on_start: Callable[[FakeContainer], None] | None = None
     on_stop: Callable[[FakeContainer], None] | None = None  # SIGTERM: what the process does on it
+    on_inspect: Callable[[FakeContainer], None] | None = None  # before each inspection is answered
     signals: list[str] = field(default_factory=list)  # what stop and kill sent, in order
     removal_lags: bool = False  # stopped, it is still being removed: DELETE answers 409 meanwhile
 
@@ -177,6 +180,8 @@ class _Handler(BaseHTTPRequestHandler):
                 container = None
                 if "id" in groups:
                     container = self.fake.containers.get(groups["id"])
+                    if container is not None and container.on_inspect is not None and operation == "inspect":
+                        container.on_inspect(container)
                     if container is None or container.removed.is_set():
                         self._send(404, {"message": f"No such container: {groups['id']}"})
                         return

@@ -8,19 +8,25 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
 from github_app_token import post, runner
-from github_app_token.broker import protocol
+from github_app_token.broker import launch, protocol, server
 from github_app_token.broker.stop import ask, discover, ensure_gone, stop
+from github_app_token.core import Minted, MintRequest, mint, request_for
+from github_app_token.github_api import GitHubAPI
+from github_app_token.inputs import parse_main_inputs
 from tests.broker_world import ServeBroker
 from tests.docker_api import FakeContainer, FakeDocker
-from tests.github_emulator import GitHubEmulator
+from tests.github_emulator import App, GitHubEmulator
+from tests.runner_harness import key_fragments
 
 JOB = {"GITHUB_RUN_ID": "7", "GITHUB_RUN_ATTEMPT": "1", "GITHUB_JOB": "build"}
 
@@ -215,3 +221,235 @@ def test_a_removal_in_progress_is_gone_and_other_containers_are_never_touched(
     assert ensure_gone(lagging.id, wait=0) is False
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'no-engine.sock'}")
     assert ensure_gone(lagging.id) is False
+
+
+# --- the main step starting it ------------------------------------------------------------------------
+class World(NamedTuple):
+    """What the main step has when it starts the broker: its own container (in ``engine``), its mount
+    table, its environment, the first tokens and what they were minted with."""
+
+    own: FakeContainer
+    mountinfo: str
+    env: dict[str, str]
+    request: MintRequest
+    minted: list[Minted]
+    api: GitHubAPI
+    runner_temp: Path
+
+
+LAYER = "/var/lib/docker/overlay2/9fb2/diff"
+
+
+@pytest.fixture
+def runner_temp() -> Iterator[Path]:
+    """The job's temp directory, at a short path as on a runner (a Unix socket's path has 107 bytes at most)."""
+    path = Path(tempfile.mkdtemp(prefix="gat-"))
+    yield path / "_temp"
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def world(
+    engine: FakeDocker, emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path, runner_temp: Path
+) -> World:
+    runner_temp.mkdir()
+    own = engine.add(
+        image="sha256:" + "cd" * 32,
+        mounts=[{"Type": "bind", "Source": str(runner_temp), "Destination": str(runner_temp), "RW": True}],
+        graph_data={"LowerDir": "/var/lib/docker/overlay2/l/A", "UpperDir": LAYER},
+        network_mode="github_network_1234",
+    )
+    mountinfo = tmp_path / "mountinfo"
+    mountinfo.write_text(
+        f"115 64 0:49 / / rw,relatime - overlay overlay rw,lowerdir=/l/A,upperdir={LAYER},workdir=/w\n"
+        "116 115 254:1 /var/lib/docker/containers/JOB/hostname /etc/hostname rw - ext4 /dev/vda1 rw\n"
+    )
+    env = {"RUNNER_TEMP": str(runner_temp), "GITHUB_REPOSITORY": "octo-org/app", **JOB}
+    inputs = {
+        "INPUT_CLIENT-ID": app.client_id,
+        "INPUT_PRIVATE-KEY": app_key_pem,
+        "INPUT_REPOSITORIES": "app",
+        "INPUT_OWNER": "octo-org",
+    }
+    request = request_for(parse_main_inputs({**inputs, "INPUT_GITHUB-API-URL": emulator.url}), "")
+    api = GitHubAPI(emulator.url)
+    return World(own, str(mountinfo), env, request, mint(request, api), api, runner_temp)
+
+
+def start(world: World, key: str, **changes: Any) -> launch.Broker:
+    env = {**world.env, **changes.pop("env", {})}
+    return launch.start(env, world.request, world.minted, world.api, key, 30, mountinfo=world.mountinfo)
+
+
+def runs_the_broker(lines: list[str]) -> Callable[[FakeContainer], None]:
+    """What starting the broker's container does: the broker's process (in a thread) reads its
+    standard input and serves; its container is removed when it ends."""
+
+    def on_create(container: FakeContainer) -> None:
+        def process(started: FakeContainer) -> None:
+            started.stdin_closed.wait(60)
+            server.run(io.BytesIO(started.stdin), lines.append)
+            started.remove()
+
+        container.on_start = process
+
+    return on_create
+
+
+def fails_when_looked_at(container: FakeContainer) -> None:
+    """Once started, the broker's process runs (and ends) as the main step asks the engine about its
+    container: after the main step found no reason written, before it learns the container is gone."""
+    if container.status == "running" and not container.removed.is_set():
+        container.stdin_closed.wait(60)
+        assert server.run(io.BytesIO(container.stdin), lambda line: None) == 1
+        container.remove()
+
+
+def brokers_directories(world: World) -> list[Path]:
+    return sorted(world.runner_temp.glob(protocol.DIRECTORY_PREFIX + "*"))
+
+
+def test_the_main_step_starts_a_sibling_the_post_step_stops(
+    world: World, engine: FakeDocker, emulator: GitHubEmulator, app_key_pem: str
+) -> None:
+    lines: list[str] = []
+    engine.on_create = runs_the_broker(lines)
+    broker = start(world, app_key_pem)
+    (created,) = [c for c in engine.containers.values() if c is not world.own]
+    body = created.created
+    assert (body["Image"], body["Entrypoint"]) == (world.own.image, ["/action/broker"])
+    assert not body.get("Env") and not body.get("Cmd")  # nothing in its environment or arguments
+    assert body["Labels"] == {
+        protocol.LABEL: protocol.BROKER_ROLE,
+        f"{protocol.LABEL}.repository": "octo-org/app",
+        **protocol.job_labels(JOB),
+        protocol.DIRECTORY_LABEL: broker.directory,
+    }
+    host = body["HostConfig"]
+    assert host["NetworkMode"] == "github_network_1234" and host["AutoRemove"] and host["ReadonlyRootfs"]
+    assert [(m["Type"], m["Source"], m["Target"]) for m in host["Mounts"]] == [
+        ("bind", str(world.runner_temp), str(world.runner_temp))
+    ]
+    assert body["OpenStdin"] and body["StdinOnce"]
+    config = protocol.Config.loads(created.stdin)
+    assert (
+        (config.container, config.directory) == (created.id, broker.directory) == (broker.container, broker.directory)
+    )
+    for fragment in key_fragments(app_key_pem):
+        assert fragment not in json.dumps(body)  # the key is on its standard input only
+    assert Path(broker.directory).parent == world.runner_temp and broker.command == str(
+        Path(broker.directory) / protocol.TOKEN_COMMAND
+    )
+    assert ask(broker.directory, "GET", "/token").strip() == world.minted[0].token.token
+    assert stop(broker.directory, broker.container) == (1, 0, True, "")
+    assert all(issued.revoked for issued in emulator.tokens.values())
+    assert lines[-1] == "Stopping (the post step asked): revoked 1 token(s)."
+
+
+def test_the_own_container_is_found_by_its_root_layer_else_by_its_host_name(
+    world: World, engine: FakeDocker, tmp_path: Path
+) -> None:
+    import docker
+
+    client = docker.DockerClient(base_url=engine.host)
+    engine.add(graph_data={"UpperDir": "/var/lib/docker/overlay2/other/diff"})  # the job container, say
+    assert launch.find_own(client, world.mountinfo).id == world.own.id
+    table = tmp_path / "vfs"
+    table.write_text(
+        "20 1 254:1 / / rw - ext4 /dev/vda1 rw\n"
+        f"21 20 254:1 /var/lib/docker/containers/{world.own.id}/hostname /etc/hostname rw - ext4 /dev/vda1 rw\n"
+    )
+    assert launch.find_own(client, str(table)).id == world.own.id
+    table.write_text("20 1 254:1 / / rw - ext4 /dev/vda1 rw\n")
+    with pytest.raises(docker.errors.NotFound):
+        launch.find_own(client, str(table))
+
+
+@pytest.mark.parametrize(
+    ("situation", "reason"),
+    [
+        ("no engine", "this step's own container could not be found through the Docker socket (Error while fetching"),
+        (
+            "not a container",
+            "this step's own container could not be found through the Docker socket (no container of this engine",
+        ),
+        ("no shared directory", "this runner shares no directory with Docker actions' containers"),
+        ("no directory", "the broker's directory could not be made in "),
+        ("create refused", "Docker refused to start the broker's container (500 Server Error"),
+        ("start refused", "Docker refused to start the broker's container (500 Server Error"),
+        ("exits at once", "the broker's container stopped before it was ready"),
+        ("refuses its key", "could not start: "),
+    ],
+)
+def test_where_the_broker_cannot_start_the_step_says_why_and_leaves_nothing(
+    world: World,
+    engine: FakeDocker,
+    emulator: GitHubEmulator,
+    app_key_pem: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    situation: str,
+    reason: str,
+) -> None:
+    key = app_key_pem
+    lines: list[str] = []
+    engine.on_create = runs_the_broker(lines)
+    if situation == "no engine":
+        monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'no-engine.sock'}")
+    elif situation == "not a container":
+        Path(world.mountinfo).write_text("20 1 254:1 / / rw - ext4 /dev/vda1 rw\n")
+    elif situation == "no shared directory":
+        world.own.mounts.clear()
+    elif situation == "no directory":
+        world.runner_temp.rmdir()
+    elif situation in ("create refused", "start refused"):
+        engine.refuse[("POST", situation.split()[0])] = (500, "no space left on device")
+    elif situation == "exits at once":
+        engine.on_create = lambda container: setattr(container, "on_start", FakeContainer.remove)
+    else:  # a key the broker cannot read: it writes why and ends, just before the main step looks at it
+        key = "-----BEGIN RSA PRIVATE KEY-----\nnot a key\n-----END RSA PRIVATE KEY-----\n"
+        engine.on_create = lambda container: setattr(container, "on_inspect", fails_when_looked_at)
+    with pytest.raises(launch.Unavailable) as refused:
+        start(world, key)
+    assert str(refused.value).startswith(reason) or (situation == "refuses its key" and reason in str(refused.value))
+    assert "Traceback" not in str(refused.value) and "not a key" not in str(refused.value)
+    assert engine.live() == [world.own]  # no broker's container left, started or not
+    assert not world.runner_temp.exists() or brokers_directories(world) == []
+    assert not any(issued.revoked for issued in emulator.tokens.values())  # the first token is the step's
+
+
+def test_a_broker_that_never_answers_is_killed(
+    world: World, engine: FakeDocker, app_key_pem: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(launch, "READY_WITHIN", 0.3)  # the main step's 30 s, compressed
+    with pytest.raises(launch.Unavailable, match=r"^the broker did not answer within 0\.3 s$"):
+        start(world, app_key_pem)  # its container starts, and nothing in it answers
+    (created,) = [c for c in engine.containers.values() if c is not world.own]
+    assert created.signals == ["SIGKILL"] and brokers_directories(world) == []
+
+
+def test_lifetime_fallback_decides_between_one_warning_and_one_error(
+    world: World, engine: FakeDocker, app_key_pem: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from github_app_token.errors import ActionError
+
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'no-engine.sock'}")
+    warnings: list[str] = []
+    args = (world.env, world.request, world.minted, world.api, app_key_pem, 30)
+    assert launch.begin(*args, "hour", warnings.append) is None
+    (warning,) = warnings
+    assert warning.startswith("'lifetime: job' cannot work here: this step's own container could not be found")
+    with pytest.raises(ActionError, match="'lifetime-fallback: fail' asks to fail"):
+        launch.begin(*args, "fail", warnings.append)
+    # Before any request: an app JWT, no container, no Docker socket.
+    assert not launch.possible(world.env, "eyJ.an.app-jwt", "hour", warnings.append)
+    assert "an app JWT signed elsewhere" in warnings[-1]
+    table = tmp_path / "host"
+    table.write_text("20 1 254:1 / / rw - ext4 /dev/vda1 rw\n")
+    with pytest.raises(launch.Unavailable, match="does not run in a Docker container"):
+        launch.check_possible(world.env, "", str(table))
+    monkeypatch.setattr(launch, "DOCKER_SOCKET", str(tmp_path / "no-docker.sock"))
+    monkeypatch.delenv("DOCKER_HOST")
+    with pytest.raises(launch.Unavailable, match="the runner gave this step no Docker socket"):
+        launch.check_possible(world.env, "", world.mountinfo)
+    launch.check_possible({**world.env, "DOCKER_HOST": engine.host}, "", world.mountinfo)  # a remote engine will do

@@ -20,6 +20,7 @@ import contextlib
 import os
 import secrets
 import shlex
+import shutil
 import socket
 import time
 from collections.abc import Callable, Mapping
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
     from ..github_api import GitHubAPI
 
 DOCKER_SOCKET = "/var/run/docker.sock"
+#: This process's mount table, which tells its container.
+MOUNTINFO = "/proc/self/mountinfo"
 #: Where nektos/act mounts the job's volume for its file commands, in every container of the job.
 ACT_VOLUME = "/var/run/act"
 #: Seconds the main step waits for the broker to say it is ready.
@@ -82,7 +85,7 @@ class Broker(NamedTuple):
     command: str
 
 
-def own_container_id(mountinfo: str = "/proc/self/mountinfo") -> str:
+def own_container_id(mountinfo: str = MOUNTINFO) -> str:
     """This container's ID, from the mount table: Docker bind-mounts ``/etc/hostname`` from
     ``.../containers/<ID>/hostname``. "" when this process runs in no Docker container."""
     with contextlib.suppress(OSError), open(mountinfo, encoding="utf-8") as table:
@@ -93,7 +96,7 @@ def own_container_id(mountinfo: str = "/proc/self/mountinfo") -> str:
     return ""
 
 
-def root_layer(mountinfo: str = "/proc/self/mountinfo") -> str:
+def root_layer(mountinfo: str = MOUNTINFO) -> str:
     """Where this container's own files are on the host: the root mount's ``upperdir`` (overlay2),
     else its source directory (vfs). "" when unknown. Docker reports the same path in each
     container's ``GraphDriver.Data``, so it tells this container from one whose host name and
@@ -111,17 +114,20 @@ def root_layer(mountinfo: str = "/proc/self/mountinfo") -> str:
     return ""
 
 
-def find_own(client: Any) -> Any:
-    """This step's own container, through the Docker API; raises ``docker.errors.NotFound``."""
+def find_own(client: Any, mountinfo: str = MOUNTINFO) -> Any:
+    """This step's own container, through the Docker API (``client``): the one whose root layer is
+    this process's (:func:`root_layer`), else the one named by ``/etc/hostname``'s mount
+    (:func:`own_container_id`), both read in ``mountinfo``. Raises ``docker.errors.NotFound``, or
+    another ``DockerException`` when the engine cannot be asked."""
     import docker.errors
 
-    layer = root_layer()
+    layer = root_layer(mountinfo)
     if layer:
         for candidate in client.containers.list():
             data = (candidate.attrs.get("GraphDriver") or {}).get("Data") or {}
             if layer in data.values():
                 return candidate
-    named = own_container_id()
+    named = own_container_id(mountinfo)
     if not named:
         raise docker.errors.NotFound("no container of this engine is this step's")
     return client.containers.get(named)
@@ -139,13 +145,14 @@ def shared_directory(attrs: Mapping[str, Any], runner_temp: str) -> Shared | Non
     return None
 
 
-def check_possible(env: Mapping[str, str], app_jwt: str) -> None:
-    """Raise :class:`Unavailable` when what a broker needs is clearly missing (before any request)."""
+def check_possible(env: Mapping[str, str], app_jwt: str, mountinfo: str = MOUNTINFO) -> None:
+    """Raise :class:`Unavailable` when what a broker needs is clearly missing (before any request):
+    ``app_jwt`` given, no Docker container in ``mountinfo``, no Docker socket nor ``DOCKER_HOST``."""
     if app_jwt:
         raise Unavailable(
             "an app JWT signed elsewhere ('app-jwt') cannot be signed again, so no token can be minted after it expires"
         )
-    if not own_container_id():
+    if not own_container_id(mountinfo):
         raise Unavailable("this step does not run in a Docker container (only a Docker action's step can start one)")
     if not os.path.exists(DOCKER_SOCKET) and not env.get("DOCKER_HOST"):
         raise Unavailable(f"the runner gave this step no Docker socket ({DOCKER_SOCKET})")
@@ -158,9 +165,11 @@ def start(
     api: GitHubAPI,
     private_key: str,
     limit_minutes: int,
+    mountinfo: str = MOUNTINFO,
 ) -> Broker:
     """Start the broker for ``minted`` (the first tokens, of ``request``'s scopes) and wait until it
-    is ready. Raises :class:`Unavailable` (nothing started, or what was started is stopped again)."""
+    is ready; ``mountinfo`` tells this step's own container (:func:`find_own`). Raises
+    :class:`Unavailable` (nothing started, or what was started is removed again)."""
     try:
         import docker
         import docker.errors
@@ -169,7 +178,7 @@ def start(
         raise Unavailable("the Docker SDK is not installed here") from None
     try:
         client = docker.from_env(timeout=30)
-        own = find_own(client)
+        own = find_own(client, mountinfo)
     except docker.errors.DockerException as error:
         raise Unavailable(f"this step's own container could not be found through the Docker socket ({error})") from None
     shared = shared_directory(own.attrs, env.get("RUNNER_TEMP", ""))
@@ -192,6 +201,7 @@ def start(
         DIRECTORY_LABEL: directory,
     }
     mount = Mount(target=shared.inside, source=shared.source, type="volume" if shared.kind == "volume" else "bind")
+    container = None
     try:
         container = client.containers.create(
             own.attrs["Image"],
@@ -214,12 +224,20 @@ def start(
         with contextlib.suppress(OSError):
             raw.shutdown(socket.SHUT_WR)
         stream.close()
-    except docker.errors.DockerException as error:
+    except (docker.errors.DockerException, OSError) as error:
+        if container is not None:
+            with contextlib.suppress(docker.errors.DockerException):
+                container.remove(force=True)  # created, perhaps started: it holds its configuration
+        shutil.rmtree(directory, ignore_errors=True)
         raise Unavailable(f"Docker refused to start the broker's container ({error})") from None
     broker = Broker(
         str(container.id), directory, os.path.join(shared.for_steps, os.path.basename(directory), TOKEN_COMMAND)
     )
-    wait_until_ready(broker, client)
+    try:
+        wait_until_ready(broker, client)
+    except Unavailable:
+        shutil.rmtree(directory, ignore_errors=True)  # a broker still there stops when it sees this
+        raise
     return broker
 
 
@@ -307,24 +325,31 @@ def pinned_scope(first: Minted) -> dict[str, Any]:
 
 def wait_until_ready(broker: Broker, client: Any) -> None:
     """Wait (at most :data:`READY_WITHIN` s) for the broker to answer ``/health``; Unavailable if it
-    stopped (with the reason it wrote) or never answered (then it is stopped)."""
+    stopped (with the reason it wrote, also when it wrote it just before its container ended) or
+    never answered (then it is killed: it holds no token the main step does not hold too)."""
     from .stop import ask
 
     deadline = time.monotonic() + READY_WITHIN
     error_file = os.path.join(broker.directory, ERROR_FILE)
     while time.monotonic() < deadline:
-        if os.path.exists(error_file):
-            with open(error_file, encoding="utf-8") as handle:
-                raise Unavailable(handle.read().strip().removeprefix("The broker ").rstrip("."))
+        if reason := written_reason(error_file):
+            raise Unavailable(reason)
         with contextlib.suppress(OSError, ValueError):
             if ask(broker.directory, "GET", "/health", timeout=2).strip() == "ok":
                 return
         if not running(client, broker.container):
-            raise Unavailable("the broker's container stopped before it was ready")
+            raise Unavailable(written_reason(error_file) or "the broker's container stopped before it was ready")
         time.sleep(0.1)
     with contextlib.suppress(Exception):
         client.containers.get(broker.container).kill()
     raise Unavailable(f"the broker did not answer within {READY_WITHIN:g} s")
+
+
+def written_reason(error_file: str) -> str:
+    """Why the broker could not start, as it wrote it (``ERROR_FILE``, written whole), as a clause; "" if none."""
+    with contextlib.suppress(OSError), open(error_file, encoding="utf-8") as handle:
+        return handle.read().strip().removeprefix("The broker ").rstrip(".")
+    return ""
 
 
 def running(client: Any, container_id: str) -> bool:

@@ -358,7 +358,11 @@ def run(stdin: BinaryIO | None = None, log: Callable[[str], None] | None = None)
 
 
 def fail(config: Config, message: str, log: Callable[[str], None]) -> None:
-    """Say why the broker stopped, on its output and in its directory (the main step reads it there)."""
+    """Say why the broker stopped, on its output and in its directory (the main step reads it there;
+    the file appears whole, renamed into place, so it is never read half written)."""
     log(message)
-    with contextlib.suppress(OSError), open(os.path.join(config.directory, ERROR_FILE), "w", encoding="utf-8") as file:
-        file.write(message + "\n")
+    path = os.path.join(config.directory, ERROR_FILE)
+    with contextlib.suppress(OSError):
+        with open(path + ".new", "w", encoding="utf-8") as file:
+            file.write(message + "\n")
+        os.replace(path + ".new", path)
