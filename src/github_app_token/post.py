@@ -77,7 +77,8 @@ def run(env: Mapping[str, str], log: runner.Log | None = None, cancellation: Can
     """
     log = log or runner.Log()
     saved = saved_tokens(env)
-    expires_at = saved[0][1] if saved else "an unknown time"  # the first token's, for messages
+    # The first token's, for messages (with skip-token-revoke, the only thing saved).
+    expires_at = saved[0][1] if saved else runner.get_state(env, "expires-at") or "an unknown time"
     try:
         # With lifetime: job the saved tokens are revoked here too: the broker says it revoked them,
         # and GitHub's 401 (or 404) for each then confirms it, quietly.
