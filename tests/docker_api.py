@@ -125,14 +125,17 @@ class FakeDocker:
             self._server.server_close()
 
 
-_ROUTES = [
-    ("GET", re.compile(r"/version"), "version"),
-    ("GET", re.compile(r"/containers/json"), "list"),
-    ("POST", re.compile(r"/containers/create"), "create"),
-    ("GET", re.compile(r"/containers/(?P<id>[^/]+)/json"), "inspect"),
-    ("POST", re.compile(r"/containers/(?P<id>[^/]+)/(?P<op>attach|start|wait|stop|kill)"), ""),
-    ("DELETE", re.compile(r"/containers/(?P<id>[^/]+)"), "remove"),
-]
+#: ``(method, path)`` -> operation, for the engine's own paths; ``(method, what)`` -> operation for
+#: a container's, ``/containers/{id}/{what}`` (``what`` "" for ``/containers/{id}`` itself).
+_ENGINE = {
+    ("GET", "/version"): "version",
+    ("GET", "/containers/json"): "list",
+    ("POST", "/containers/create"): "create",
+}
+_CONTAINER_PATH = re.compile(r"/containers/(?P<id>[^/]+)(?:/(?P<what>[a-z]+))?")
+_OF_CONTAINER = {("GET", "json"): "inspect", ("DELETE", ""): "remove"} | {
+    ("POST", what): what for what in ("attach", "start", "wait", "stop", "kill")
+}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -141,15 +144,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
-
-    def do_GET(self) -> None:
-        self._handle()
-
-    def do_POST(self) -> None:
-        self._handle()
-
-    def do_DELETE(self) -> None:
-        self._handle()
 
     def _send(self, status: int, body: Any = None) -> None:
         payload = b"" if body is None else json.dumps(body).encode()
@@ -167,27 +161,27 @@ class _Handler(BaseHTTPRequestHandler):
         query = urllib.parse.parse_qs(parts.query)
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"null") if length else None
-        for method, pattern, operation in _ROUTES:
-            match = pattern.fullmatch(path)
-            if match and method == self.command:
-                groups = match.groupdict()
-                operation = operation or groups["op"]
-                self.fake.calls.append((method, operation, groups.get("id", "")))
-                refused = self.fake.refuse.get((method, operation))
-                if refused:
-                    self._send(refused[0], {"message": refused[1]})
-                    return
-                container = None
-                if "id" in groups:
-                    container = self.fake.containers.get(groups["id"])
-                    if container is not None and container.on_inspect is not None and operation == "inspect":
-                        container.on_inspect(container)
-                    if container is None or container.removed.is_set():
-                        self._send(404, {"message": f"No such container: {groups['id']}"})
-                        return
-                getattr(self, "op_" + operation)(container, query, body)
-                return
-        self._send(404, {"message": "page not found"})
+        operation, ident = _ENGINE.get((self.command, path), ""), ""
+        match = _CONTAINER_PATH.fullmatch(path)
+        if not operation and match:
+            operation, ident = _OF_CONTAINER.get((self.command, match["what"] or ""), ""), match["id"]
+        if not operation:
+            self._send(404, {"message": "page not found"})
+            return
+        self.fake.calls.append((self.command, operation, ident))
+        refused = self.fake.refuse.get((self.command, operation))
+        if refused:
+            self._send(refused[0], {"message": refused[1]})
+            return
+        container = self.fake.containers.get(ident) if ident else None
+        if container is not None and container.on_inspect is not None and operation == "inspect":
+            container.on_inspect(container)
+        if ident and (container is None or container.removed.is_set()):
+            self._send(404, {"message": f"No such container: {ident}"})
+            return
+        getattr(self, "op_" + operation)(container, query, body)
+
+    do_GET = do_POST = do_DELETE = _handle
 
     def op_version(self, container: None, query: dict[str, list[str]], body: Any) -> None:
         self._send(200, {"ApiVersion": API_VERSION, "Version": "27.5.1", "MinAPIVersion": "1.24"})
