@@ -176,6 +176,13 @@ def test_discovery_needs_a_socket_and_docker(
     assert discover(JOB, [str(tmp_path)]) == []
 
 
+def test_a_container_gone_while_brokers_are_listed_hides_no_other(served: dict[str, Any], engine: FakeDocker) -> None:
+    vanishing = engine.add(labels={protocol.LABEL: protocol.BROKER_ROLE, **protocol.job_labels(JOB)})
+    vanishing.on_inspect = FakeContainer.remove  # it ends between the listing and its inspection
+    ours = broker_container(engine, served)
+    assert discover(JOB, [str(served["dir"].parent)]) == [(str(served["dir"]), ours.id)]
+
+
 # --- making sure the broker's container is gone ---------------------------------------------------------
 def labelled(engine: FakeDocker, **fields: Any) -> FakeContainer:
     return engine.add(labels={protocol.LABEL: protocol.BROKER_ROLE}, **fields)

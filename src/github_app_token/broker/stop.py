@@ -113,7 +113,7 @@ def discover(env: Mapping[str, str], places: list[str], client: Any = None) -> l
     import docker.errors
 
     try:
-        candidates = client.containers.list(filters={"label": f"{LABEL}={BROKER_ROLE}"})
+        candidates = client.containers.list(filters={"label": f"{LABEL}={BROKER_ROLE}"}, ignore_removed=True)
     except docker.errors.DockerException:
         return []
     roots = [os.path.join(place, "") for place in dict.fromkeys(places) if place]
