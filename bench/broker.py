@@ -4,11 +4,14 @@
 Usage: ``bench/run broker [--runs N]``
 
 Runs the main step in the container as the runner does (the image ``github-app-token:test``, which
-the container tier builds; a Docker engine), N times with ``lifetime: hour`` and N times with
-``lifetime: job`` (each followed by its post step), alternating, and prints the main step's median,
-min and max wall time for each, from ``docker run`` to exit; then, for one broker: its memory
-(``docker stats``), the time from asking it for a token to the answer for a current one and for a
-new one, and the post step's time with it. Everything runs against the local emulator on loopback.
+the container tier builds; a Docker engine), N times (default 10) with ``lifetime: hour`` and N
+times with ``lifetime: job`` (each followed by its post step), alternating, and prints the main
+and post steps' median, min and max wall time for each, from ``docker run`` to exit. Then, for one
+broker: its memory (``docker stats``); the time to get a token through it (N requests for the
+current one; one that it mints, once the first has under a sixth of its 12 s life left), against
+minting one directly (N token requests, ``POST /app/installations/{id}/access_tokens``, from this
+process); and the image's start time (N ``docker run`` of its Python doing nothing). Everything
+runs against the local emulator on loopback.
 """
 
 from __future__ import annotations
@@ -50,7 +53,9 @@ def main() -> int:
     base = {"client-id": app.client_id, "private-key": key, "repositories": "app", "permission-contents": "read"}
     timings: dict[str, list[float]] = {"hour": [], "job": []}
     posts: dict[str, list[float]] = {"hour": [], "job": []}
-    memory = fresh = new = ""
+    memory = new = ""
+    through: list[float] = []
+    direct: list[float] = []
     with emulator, tempfile.TemporaryDirectory() as tmp:
         for index in range(args.runs):
             for lifetime in ("hour", "job"):
@@ -71,13 +76,15 @@ def main() -> int:
                         check=True,
                     ).stdout.strip()
                     memory = usage
-                    started = time.perf_counter()
-                    ask(directory, "GET", "/token")
-                    fresh = f"{(time.perf_counter() - started) * 1000:.1f} ms"
+                    for _ in range(args.runs):
+                        started = time.perf_counter()
+                        ask(directory, "GET", "/token")
+                        through.append(time.perf_counter() - started)
                     time.sleep(11)  # the first token (12 s) has under a sixth of its life left: the broker mints
                     started = time.perf_counter()
                     ask(directory, "GET", "/token")
                     new = f"{(time.perf_counter() - started) * 1000:.1f} ms"
+                    direct = mint_directly(emulator, key, args.runs)
                 post = job.run("post", inputs, state=main.state)
                 posts[lifetime].append(post.seconds)
     print(f"{args.runs} runs each, image {IMAGE}, emulator on loopback, {os.cpu_count()} CPUs")
@@ -88,8 +95,40 @@ def main() -> int:
     for lifetime in ("hour", "job"):
         print(f"  post step, lifetime: {lifetime:4}  {stats(posts[lifetime])}")
     print(f"  broker's memory (docker stats): {memory}")
-    print(f"  a token from the broker: current one {fresh}; a new one (minted) {new}")
+    print(f"  a current token through the broker   {stats(through)}")
+    print(f"  a token minted directly (1 request)  {stats(direct)}")
+    print(f"  a token the broker mints: {new}")
+    print(f"  image start (docker run, Python exits) {stats(image_start(args.runs))}")
     return 0
+
+
+def mint_directly(emulator: GitHubEmulator, key: str, runs: int) -> list[float]:
+    """Seconds for each of ``runs`` token requests from this process, the installation known (as the broker asks)."""
+    from github_app_token.app_jwt import AppAuth
+    from github_app_token.github_api import GitHubAPI
+    from github_app_token.private_key import load_private_key
+
+    inst = next(i for i in emulator.installations.values() if i.account.login == "octo-org")
+    signer = AppAuth(emulator.apps[0].client_id, load_private_key(key))
+    api = GitHubAPI(emulator.url)
+    seconds = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        api.create_installation_token(inst.id, signer, {"repositories": ["app"], "permissions": {"contents": "read"}})
+        seconds.append(time.perf_counter() - started)
+    api.close()
+    return seconds
+
+
+def image_start(runs: int) -> list[float]:
+    """Seconds for each of ``runs`` ``docker run --rm`` of the image's Python doing nothing."""
+    argv = ["docker", "run", "--rm", "--entrypoint", "/usr/local/bin/python3", IMAGE, "-I", "-c", "pass"]
+    seconds = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(argv, check=True, capture_output=True)
+        seconds.append(time.perf_counter() - started)
+    return seconds
 
 
 if __name__ == "__main__":

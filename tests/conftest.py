@@ -10,7 +10,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.api_schema import problems
-from tests.docker_tier import action_image, base_image, docker_engine, registry, released_image
+from tests.broker_world import serve_broker, served
+from tests.docker_tier import action_image, base_image, docker_engine, no_broker_left, registry, released_image, run_id
 from tests.github_emulator import (
     CLASSIC,
     STATELESS,
@@ -23,8 +24,18 @@ from tests.github_emulator import (
 from tests.runner_harness import Job, StepResult, assert_no_leaks, assert_only_our_commands, jwts_seen
 from tests.setup_world import World, web_world
 
-# Fixtures shared by the container tiers.
-__all__ = ["action_image", "base_image", "docker_engine", "registry", "released_image"]
+# Fixtures shared by the container tiers, and the broker's tests.
+__all__ = [
+    "action_image",
+    "base_image",
+    "docker_engine",
+    "no_broker_left",
+    "registry",
+    "released_image",
+    "run_id",
+    "serve_broker",
+    "served",
+]
 
 
 @pytest.fixture(scope="session")

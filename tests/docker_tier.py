@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -113,6 +114,32 @@ def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     if started is not None:
         started.terminate()
         started.wait(30)
+
+
+@pytest.fixture
+def run_id() -> str:
+    """A test's own ``GITHUB_RUN_ID``: the brokers it starts carry it in a label, which nobody else's do."""
+    return str(10**9 + secrets.randbelow(10**9))
+
+
+@pytest.fixture
+def no_broker_left(docker_engine: None, run_id: str) -> Iterator[None]:
+    """Whatever the test does, no broker of its own outlives it (a failed assertion would leave one
+    running); other tests' and other people's containers on the same engine are never touched."""
+    yield
+    remove_brokers_of(run_id)
+
+
+def remove_brokers_of(run_id: str) -> None:
+    """Remove the broker containers whose run-ID label is ``run_id``, and no other."""
+    left = brokers_of(run_id)
+    if left:
+        docker("rm", "-f", *left, check=False)
+
+
+def brokers_of(run_id: str) -> list[str]:
+    """The IDs of the broker containers, running or not, whose run-ID label is ``run_id``."""
+    return docker("ps", "-aq", "--filter", f"label=com.github.github-app-token.run-id={run_id}").stdout.split()
 
 
 @pytest.fixture(scope="session")

@@ -18,26 +18,16 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.docker_tier import docker
+from tests.docker_tier import brokers_of, docker
 from tests.git_server import basic_password, serve_git
 from tests.github_emulator import GitHubEmulator
 from tests.test_act import assert_no_secret_in, repository, run_act
 
-pytestmark = pytest.mark.container
-
-
-@pytest.fixture(autouse=True)
-def no_broker_left(docker_engine: None) -> Iterator[None]:
-    """Whatever a test does, no broker outlives it (a failed assertion would leave one running)."""
-    yield
-    left = docker("ps", "-aq", "--filter", "label=com.github.github-app-token").stdout.split()
-    if left:
-        docker("rm", "-f", *left, check=False)
+pytestmark = [pytest.mark.container, pytest.mark.usefixtures("no_broker_left")]
 
 
 WORKFLOW = """\
@@ -109,12 +99,13 @@ def job_image(base_image: str) -> str:
 
 
 def test_a_long_job_under_act_pushes_after_the_first_token_expired(
-    action_image: str, job_image: str, emulator: GitHubEmulator, app_key_pem: str, tmp_path: Path
+    action_image: str, job_image: str, emulator: GitHubEmulator, app_key_pem: str, tmp_path: Path, run_id: str
 ) -> None:
     emulator.token_lifetime = 20
     git = serve_git(emulator, tmp_path / "git")
     before = git.refs("octo-org", "app")["refs/heads/main"]
-    run = run_act(repository(tmp_path, action_image, WORKFLOW), job_image, emulator, app_key_pem, docker_socket=True)
+    repo = repository(tmp_path, action_image, WORKFLOW)
+    run = run_act(repo, job_image, emulator, app_key_pem, docker_socket=True, extra_env={"GITHUB_RUN_ID": run_id})
     (tmp_path / "act.log").write_text(run.log)
     assert run.exit_code == 0, run.log
     assert "Job succeeded" in run.log
@@ -134,5 +125,5 @@ def test_a_long_job_under_act_pushes_after_the_first_token_expired(
     assert "The token broker revoked 1 token(s) and stopped." in run.log  # the first had expired
     assert first.revoked or first.expires_at <= emulator.now()
     assert second.revoked
-    assert docker("ps", "-aq", "--filter", "label=com.github.github-app-token").stdout.strip() == ""
+    assert brokers_of(run_id) == []
     assert_no_secret_in(run.log, emulator, app_key_pem)

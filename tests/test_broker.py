@@ -8,16 +8,13 @@ run: started from the action's container through the Docker socket.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,74 +23,18 @@ import pytest
 from github_app_token.broker import protocol, scripts, server
 from github_app_token.broker.stop import ask
 from github_app_token.github_api import GitHubAPI
+from tests.broker_world import (
+    Clock,
+    ServeBroker,
+    answer_of,
+    config_for,
+    read_to_end,
+    wait_until_ready,
+)
 from tests.coverage_env import coverage_env
 from tests.git_server import clean_git_env, serve_git
 from tests.github_emulator import App, GitHubEmulator
 from tests.runner_harness import ENTRYPOINT, key_fragments, secret_forms
-
-
-class Clock:
-    """The machine's clock for the broker, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def first_token(emulator: GitHubEmulator, owner: str = "octo-org", repositories: list[str] | None = None) -> Any:
-    inst = next(i for i in emulator.installations.values() if i.account.login == owner)
-    issued = emulator.issue_token(inst, {"contents": "write", "metadata": "read"}, repositories, emulator.token_format)
-    emulator.tokens[issued.token] = issued
-    return issued
-
-
-def config_for(
-    emulator: GitHubEmulator, app: App, key_pem: str, directory: Path, owners: tuple[str, ...] = ("octo-org",)
-) -> protocol.Config:
-    from tests.github_emulator import iso
-
-    scopes, tokens, ids = [], [], {}
-    for owner in owners:
-        repositories = ["app"] if owner == "octo-org" else None
-        issued = first_token(emulator, owner, repositories)
-        scopes.append(
-            {
-                "owner": owner,
-                "repository": repositories[0] if repositories else None,
-                "enterprise": None,
-                "repositories": repositories,
-                "repository_ids": [],
-                "permissions": {"contents": "write", "metadata": "read"} if owner == "octo-org" else {},
-            }
-        )
-        tokens.append({"owner": owner, "token": issued.token, "expires_at": iso(issued.expires_at)})
-        ids[owner] = issued.installation.id
-    return protocol.Config(
-        credentials={"issuer": app.client_id, "private_key": key_pem},
-        scopes=scopes,
-        installation_ids=ids,
-        tokens=tokens,
-        api_url=emulator.url,
-        ca_bundle="",
-        proxies={},
-        clock_offset=0.0,
-        deadline=time.time() + 3600,
-        directory=str(directory),
-        owner_uid=os.getuid(),
-        owner_gid=os.getgid(),
-    )
-
-
-def wait_until_ready(directory: Path) -> None:
-    """Until the broker answers /health, as the main step waits for it (bounded; no timing asserted)."""
-    for _ in range(600):
-        with contextlib.suppress(OSError, ValueError):
-            if ask(str(directory), "GET", "/health", timeout=5) == "ok\n":
-                return
-        time.sleep(0.05)
-    raise AssertionError("the broker never answered")
 
 
 # --- the refresh rule, on a model clock -------------------------------------------------------------
@@ -151,27 +92,6 @@ def test_an_owner_outside_the_scopes_gets_nothing(
 
 
 # --- the socket, served in a thread --------------------------------------------------------------------
-@pytest.fixture
-def served(emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
-    directory = tmp_path / "github-app-token-test"
-    directory.mkdir(mode=0o700)
-    config = config_for(emulator, app, app_key_pem, directory, owners=("octo-org", "octocat"))
-    config = config._replace(deadline=time.time() + 600)  # ten minutes: the tokens outlive it
-    lines: list[str] = []
-    clock = Clock()
-    broker = server.Broker(config, GitHubAPI(emulator.url), lines.append, clock)
-    thread = threading.Thread(target=server.serve, args=(config, broker, lines.append), kwargs={"clock": clock})
-    thread.start()
-    wait_until_ready(directory)
-    context = {"config": config, "broker": broker, "lines": lines, "clock": clock, "thread": thread, "dir": directory}
-    yield context
-    if thread.is_alive():
-        with contextlib.suppress(OSError, ValueError):
-            ask(str(directory), "POST", "/stop")
-    thread.join(30)
-    assert not thread.is_alive()
-
-
 def test_the_socket_is_the_directory_owners_alone(served: dict[str, Any]) -> None:
     socket_path = served["dir"] / protocol.SOCKET
     status = socket_path.stat()
@@ -199,6 +119,58 @@ def test_stop_revokes_every_token_and_ends(served: dict[str, Any], emulator: Git
     assert answer == {"revoked": len(live), "left_valid": 0, "container": ""} and all(t.revoked for t in live)
     assert not (served["dir"] / protocol.SOCKET).exists()
     assert served["lines"][-1].startswith("Stopping (the post step asked): revoked")
+
+
+def test_no_token_is_minted_after_the_final_revocation(
+    emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path
+) -> None:
+    """A request that comes after the revocation (between it and the socket's closing) gets no new token."""
+    clock = Clock()
+    broker = server.Broker(config_for(emulator, app, app_key_pem, tmp_path), GitHubAPI(emulator.url), print, clock)
+    assert broker.revoke_all() == (1, 0)
+    clock.now += 3600  # the first token would be replaced now
+    with pytest.raises(server.Closed, match="has stopped and revoked"):
+        broker.token("")
+    assert emulator.requests_to("POST", "/app/installations/{installation_id}/access_tokens") == []
+
+
+def test_after_the_revocation_the_socket_answers_503(served: dict[str, Any], emulator: GitHubEmulator) -> None:
+    served["broker"].revoke_all()  # as stop() does, before the server is shut down
+    served["clock"].now += 3600
+    answer = answer_of(served["dir"], b"GET /token HTTP/1.0\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.0 503 ") and b"has stopped and revoked the job's tokens" in answer
+    assert all(issued.revoked for issued in emulator.tokens.values()) and len(emulator.tokens) == 2
+
+
+def test_a_silent_client_holds_up_nobody_and_is_cut_off(serve_broker: ServeBroker) -> None:
+    served = serve_broker(connection_timeout=0.2)  # the broker's 10 s, compressed
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as silent:
+        silent.settimeout(60)  # a bound on a broker that never cuts it off, not a timing assertion
+        silent.connect(str(served["dir"] / protocol.SOCKET))  # connects, and sends nothing
+        assert ask(str(served["dir"]), "GET", "/token").strip() == served["config"].tokens[0]["token"]
+        assert read_to_end(silent) == b""  # the broker closed it, unanswered
+    assert server.CONNECTION_TIMEOUT == 10
+
+
+def test_a_connection_over_the_cap_is_refused_and_a_freed_place_serves_again(serve_broker: ServeBroker) -> None:
+    served = serve_broker(max_connections=2)
+    path = str(served["dir"] / protocol.SOCKET)
+    held = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(2)]
+    try:
+        for client in held:  # two requests begun, not finished: both places taken
+            client.settimeout(60)
+            client.connect(path)
+            client.sendall(b"GET /health HTTP/1.0\r\n")
+        # The broker accepts in order: by the time it takes the third, the first two hold their places.
+        refused = answer_of(served["dir"])
+        assert refused.startswith(b"HTTP/1.0 503 ") and b"too many connections" in refused
+        held[0].sendall(b"\r\n")  # the first request ends: answered, and its place freed before it closes
+        assert read_to_end(held[0]).endswith(b"\r\n\r\nok\n")
+        assert ask(str(served["dir"]), "GET", "/token").strip() == served["config"].tokens[0]["token"]
+    finally:
+        for client in held:
+            client.close()
+    assert server.MAX_CONNECTIONS == 16
 
 
 def test_a_removed_directory_stops_it_after_revoking(served: dict[str, Any], emulator: GitHubEmulator) -> None:
@@ -338,7 +310,7 @@ def test_git_asks_the_token_command_for_credentials(
     base = clean_git_env(tmp_path / "home")
     job_config = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "user.name", "GIT_CONFIG_VALUE_0": "octo"}
     values = environment(Broker("id", str(served["dir"]), str(command)), job_config, git.base_url)
-    env = {**base, **job_config, **values}
+    env = {**base, **values}
     assert env["GIT_CONFIG_COUNT"] == "4" and env["GIT_CONFIG_KEY_0"] == "user.name"  # the job's own kept
     clone = tmp_path / "clone"
     done = subprocess.run(
@@ -423,6 +395,61 @@ def test_the_container_id_comes_from_the_mount_table(tmp_path: Path) -> None:
 
 
 # --- the main step's and the post step's sides, without Docker -------------------------------------------
+def shared_of_another_user(tmp_path: Path) -> tuple[Path, int]:
+    """The job's temp directory, the runner user's (uid 1001) when the tests run as root."""
+    shared = tmp_path / "runner_temp"
+    shared.mkdir()
+    uid = 1001 if os.geteuid() == 0 else os.getuid()
+    os.chown(shared, uid, uid if os.geteuid() == 0 else os.getgid())
+    return shared, uid
+
+
+def test_the_directory_is_the_runner_users_only_once_the_script_is_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from github_app_token.broker import launch
+
+    shared, uid = shared_of_another_user(tmp_path)
+    real_chown = os.chown
+    seen: list[tuple[str, int, str]] = []
+
+    def chown(path: str, user: int, group: int) -> None:
+        script = Path(path) / protocol.TOKEN_COMMAND
+        status = script.lstat() if script.exists() else None
+        seen.append((path, status.st_uid if status else -1, script.read_text() if status else ""))
+        real_chown(path, user, group)
+
+    monkeypatch.setattr(os, "chown", chown)
+    directory, owner_uid, _ = launch.make_directory(str(shared))
+    assert seen == [(directory, uid, scripts.TOKEN_SCRIPT)]  # given away last, its script complete and handed over
+    assert owner_uid == uid and Path(directory).stat().st_uid == uid
+    assert oct(Path(directory).stat().st_mode & 0o777) == oct(0o700)
+    status = (Path(directory) / protocol.TOKEN_COMMAND).stat()
+    assert (status.st_uid, oct(status.st_mode & 0o777)) == (uid, oct(0o755))
+
+
+def test_the_script_is_never_written_through_a_link_planted_in_the_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Were the directory someone else's while it is filled, a link named like the script could
+    make root write through it: the script is created anew, never through a link."""
+    from github_app_token.broker import launch
+
+    shared, _ = shared_of_another_user(tmp_path)
+    victim = tmp_path / "victim"
+    victim.write_text("root's file\n")
+    real_mkdir = os.mkdir
+
+    def mkdir(path: str, mode: int = 0o777) -> None:
+        real_mkdir(path, mode)
+        (Path(path) / protocol.TOKEN_COMMAND).symlink_to(victim)  # what a racing user would plant
+
+    monkeypatch.setattr(os, "mkdir", mkdir)
+    with pytest.raises(FileExistsError):
+        launch.make_directory(str(shared))
+    assert victim.read_text() == "root's file\n"
+
+
 def test_the_shared_directory_is_the_runners_temp_mount_or_acts_volume() -> None:
     from github_app_token.broker.launch import Shared, shared_directory
 
@@ -451,13 +478,25 @@ def test_the_root_layer_tells_a_container_from_the_one_whose_network_it_shares(t
     assert root_layer(str(tmp_path / "missing")) == ""
 
 
-def test_later_steps_environment_appends_to_the_jobs_git_configuration() -> None:
+def test_later_steps_environment_carries_the_jobs_git_configuration_then_ours() -> None:
     from github_app_token.broker.launch import Broker, describe, environment
 
     broker = Broker("0123456789abcdef", "/github/runner_temp/github-app-token-x", "/home/runner/work/_temp/x/token")
-    values = environment(broker, {"GIT_CONFIG_COUNT": "2"}, "https://github.com/")
+    given = {
+        "GIT_CONFIG_COUNT": "3",
+        "GIT_CONFIG_KEY_0": "user.name",
+        "GIT_CONFIG_VALUE_0": "octo",
+        "GIT_CONFIG_KEY_2": "core.autocrlf",  # the entry numbered 1 is missing: left out, the rest renumbered
+        "GIT_CONFIG_VALUE_2": "input",
+        "GIT_CONFIG_KEY_3": "beyond.count",  # not counted: not the job's configuration
+    }
+    values = environment(broker, given, "https://github.com/")
     assert values == {
         "GITHUB_APP_TOKEN_COMMAND": "/home/runner/work/_temp/x/token",
+        "GIT_CONFIG_KEY_0": "user.name",
+        "GIT_CONFIG_VALUE_0": "octo",
+        "GIT_CONFIG_KEY_1": "core.autocrlf",
+        "GIT_CONFIG_VALUE_1": "input",
         "GIT_CONFIG_KEY_2": "credential.https://github.com.helper",
         "GIT_CONFIG_VALUE_2": "",
         "GIT_CONFIG_KEY_3": "credential.https://github.com.helper",
@@ -466,8 +505,28 @@ def test_later_steps_environment_appends_to_the_jobs_git_configuration() -> None
         "GIT_CONFIG_VALUE_4": "true",
         "GIT_CONFIG_COUNT": "5",
     }
-    assert environment(broker, {"GIT_CONFIG_COUNT": "junk"}, "https://ghe.example")["GIT_CONFIG_COUNT"] == "3"
+    for junk in ("junk", "-4", ""):
+        assert environment(broker, {"GIT_CONFIG_COUNT": junk}, "https://ghe.example")["GIT_CONFIG_COUNT"] == "3"
     assert "container 0123456789ab" in describe(broker) and "$GITHUB_APP_TOKEN_COMMAND" in describe(broker)
+
+
+def test_a_git_configuration_set_in_the_steps_own_env_still_works_in_later_steps(tmp_path: Path) -> None:
+    """``env: GIT_CONFIG_COUNT: 1 ...`` on this step only: later steps get GITHUB_ENV's values alone,
+    and git refuses a count whose entries are missing."""
+    from github_app_token.broker.launch import Broker, environment
+
+    step_env = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "user.name", "GIT_CONFIG_VALUE_0": "octo"}
+    values = environment(Broker("id", str(tmp_path), str(tmp_path / "token")), step_env, "https://github.com")
+    later = {**clean_git_env(tmp_path / "home"), **values}
+    done = subprocess.run(
+        ["git", "config", "--get", "user.name"], capture_output=True, text=True, env=later, timeout=60, check=False
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "octo\n", "")
+    helpers = subprocess.run(
+        ["git", "config", "--get-all", "credential.https://github.com.helper"],
+        capture_output=True, text=True, env=later, timeout=60, check=False,
+    )  # fmt: skip
+    assert helpers.stdout.splitlines() == ["", '!"$GITHUB_APP_TOKEN_COMMAND" git-credential']
 
 
 def test_the_configuration_carries_the_steps_scope_api_proxy_and_ca(
@@ -512,52 +571,30 @@ def test_the_configuration_carries_the_steps_scope_api_proxy_and_ca(
     assert again == config
 
 
-def test_the_post_step_stops_the_broker_it_saved(served: dict[str, Any], emulator: GitHubEmulator) -> None:
-    from github_app_token import post, runner
+def test_later_tokens_get_no_more_than_the_first_when_the_installation_gains_more(
+    emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path
+) -> None:
+    """No permission and no repository asked for: the first token has all the installation's; later
+    tokens the same, not what the installation is granted during the job."""
+    from github_app_token.broker.launch import build_config
+    from github_app_token.core import mint, request_for
+    from github_app_token.inputs import parse_main_inputs
 
-    out = io.StringIO()
-    state = {"STATE_broker": json.dumps({"container": "", "directory": str(served["dir"])})}
-    state["STATE_token"] = served["config"].tokens[0]["token"]
-    state["STATE_expires-at"] = served["config"].tokens[0]["expires_at"]
-    assert post.run({**state, "INPUT_LIFETIME": "job"}, runner.Log(out)) == 0
-    served["thread"].join(30)
-    lines = out.getvalue().splitlines()
-    assert lines == ["The token broker revoked 2 token(s) and stopped."], lines  # the post step had nothing left
-    assert all(issued.revoked for issued in emulator.tokens.values())
-
-
-def test_the_post_step_finds_a_broker_without_state(served: dict[str, Any], emulator: GitHubEmulator) -> None:
-    """nektos/act gives a Docker action's post step no state: the job's brokers are found where they live."""
-    from github_app_token import post, runner
-
-    out = io.StringIO()
-    env = {"INPUT_LIFETIME": "job", "RUNNER_TEMP": str(served["dir"].parent)}
-    assert post.run(env, runner.Log(out)) == 0
-    served["thread"].join(30)
-    assert out.getvalue().splitlines() == [
-        "The token broker revoked 2 token(s) and stopped.",
-        "No token was saved by the main step, so there is nothing to revoke.",
-    ]
-    assert all(issued.revoked for issued in emulator.tokens.values())
-
-
-def test_the_post_step_says_when_the_broker_is_gone(emulator: GitHubEmulator, tmp_path: Path) -> None:
-    from github_app_token import post, runner
-
-    out = io.StringIO()
-    state = {"STATE_broker": json.dumps({"container": "", "directory": str(tmp_path / "gone")})}
-    assert post.run(state, runner.Log(out)) == 0
-    (line, *rest) = out.getvalue().splitlines()
-    assert line.startswith("::warning::The token broker could not be asked to stop (the broker did not answer")
-    assert rest == ["No token was saved by the main step, so there is nothing to revoke."]
-
-
-def test_discover_finds_only_brokers_directories(tmp_path: Path) -> None:
-    from github_app_token.broker.stop import discover
-
-    (tmp_path / "github-app-token-a").mkdir()
-    (tmp_path / "github-app-token-a" / protocol.SOCKET).write_text("")
-    (tmp_path / "github-app-token-b").mkdir()  # no socket: not a broker's
-    (tmp_path / "other").mkdir()
-    (tmp_path / "other" / protocol.SOCKET).write_text("")
-    assert discover([str(tmp_path), str(tmp_path), str(tmp_path / "missing")]) == [str(tmp_path / "github-app-token-a")]
+    env = {"INPUT_CLIENT-ID": app.client_id, "INPUT_PRIVATE-KEY": app_key_pem, "INPUT_OWNER": "octo-org"}
+    request = request_for(parse_main_inputs(env), "")
+    (first,) = mint(request, GitHubAPI(emulator.url), in_flight=1)
+    assert first.token.repository_selection == "selected" and first.token.repositories == ("app", "infra")
+    config = build_config({}, request, [first], GitHubAPI(emulator.url), app_key_pem, 30, str(tmp_path), 0, 0)
+    installation = first.installation.id
+    emulator.installations[installation].permissions = {
+        **emulator.installations[installation].permissions,
+        "administration": "write",
+    }  # the app's installation is granted more during the job ...
+    emulator.installations[installation].repositories = ["app", "infra", "docs"]  # ... and another repository
+    clock = Clock()
+    broker = server.Broker(config, GitHubAPI(emulator.url), lambda line: None, clock)
+    clock.now += 3600
+    later = emulator.tokens[broker.token("")]
+    assert later.permissions == first.token.permissions == emulator.tokens[first.token.token].permissions
+    assert "administration" not in later.permissions and later.repositories == ["app", "infra"]
+    broker.revoke_all()

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from github_app_token.broker import protocol
-from tests.docker_tier import docker
+from tests.docker_tier import brokers_of, docker, remove_brokers_of
 from tests.git_server import GitServer, clean_git_env, serve_git
 from tests.github_emulator import GitHubEmulator
 from tests.runner_harness import (
@@ -37,16 +37,7 @@ from tests.runner_harness import (
     secret_forms,
 )
 
-pytestmark = pytest.mark.container
-
-
-@pytest.fixture(autouse=True)
-def no_broker_left(docker_engine: None) -> Iterator[None]:
-    """Whatever a test does, no broker outlives it (a failed assertion would leave one running)."""
-    yield
-    left = docker("ps", "-aq", "--filter", "label=com.github.github-app-token").stdout.split()
-    if left:
-        docker("rm", "-f", *left, check=False)
+pytestmark = [pytest.mark.container, pytest.mark.usefixtures("no_broker_left")]
 
 
 LIFETIME = 20  # seconds: the emulator's compressed hour
@@ -63,8 +54,10 @@ def job_root() -> Iterator[Path]:
     shutil.rmtree(root, ignore_errors=True)
 
 
-def start_job(job_root: Path, emulator: GitHubEmulator, image: str, git: GitServer) -> Job:
-    job = Job(job_root, emulator.url, image=image, extra_env={"GITHUB_SERVER_URL": git.base_url, "GITHUB_JOB": "long"})
+def start_job(job_root: Path, emulator: GitHubEmulator, image: str, git: GitServer, run_id: str) -> Job:
+    """A job of run ``run_id`` (the test's own: its brokers are found by it)."""
+    extra = {"GITHUB_SERVER_URL": git.base_url, "GITHUB_JOB": "long", "GITHUB_RUN_ID": run_id}
+    job = Job(job_root, emulator.url, image=image, extra_env=extra)
     for sub in ("runner_temp", "workspace", "home"):
         (job_root / sub).chmod(0o755)
         os.chown(job_root / sub, RUNNER_UID, RUNNER_UID)
@@ -118,11 +111,11 @@ def broker_running(container: str) -> bool:
 
 
 def test_a_job_longer_than_the_tokens_life_clones_waits_and_pushes(
-    action_image: str, emulator: GitHubEmulator, app_key_pem: str, job_root: Path
+    action_image: str, emulator: GitHubEmulator, app_key_pem: str, job_root: Path, run_id: str
 ) -> None:
     emulator.token_lifetime = LIFETIME
     git = serve_git(emulator, job_root / "git")
-    job = start_job(job_root, emulator, action_image, git)
+    job = start_job(job_root, emulator, action_image, git, run_id)
     main = job.run("main", inputs(emulator, app_key_pem))
     assert main.exit_code == 0, main.log
     broker = broker_of(main)
@@ -136,7 +129,7 @@ def test_a_job_longer_than_the_tokens_life_clones_waits_and_pushes(
     assert (
         labels["com.github.github-app-token"] == "token-broker" and labels["com.github.github-app-token.job"] == "long"
     )
-    assert labels["com.github.github-app-token.run-id"] == "1"
+    assert labels["com.github.github-app-token.run-id"] == run_id
     shown = json.dumps(record)
     for secret in [*key_fragments(app_key_pem), *emulator.tokens]:
         assert secret not in shown, "docker inspect shows a secret of the broker"
@@ -205,7 +198,7 @@ def test_a_job_longer_than_the_tokens_life_clones_waits_and_pushes(
     assert all(issued.revoked or issued.expires_at <= emulator.now() for issued in emulator.tokens.values())
     assert emulator.tokens[second].revoked
     assert not broker_running(broker["container"])
-    assert docker("ps", "-aq", "--filter", "label=com.github.github-app-token").stdout.strip() == ""
+    assert brokers_of(run_id) == []
 
     # The log a person sees: every token only as ***.
     masks: list[str] = []
@@ -229,10 +222,10 @@ def base_image_of(action_image: str) -> str:
 
 
 def test_the_job_ending_without_the_post_step_stops_the_broker(
-    action_image: str, emulator: GitHubEmulator, app_key_pem: str, job_root: Path
+    action_image: str, emulator: GitHubEmulator, app_key_pem: str, job_root: Path, run_id: str
 ) -> None:
     git = serve_git(emulator, job_root / "git")
-    job = start_job(job_root, emulator, action_image, git)
+    job = start_job(job_root, emulator, action_image, git, run_id)
     main = job.run("main", inputs(emulator, app_key_pem))
     assert main.exit_code == 0, main.log
     broker = broker_of(main)
@@ -248,10 +241,10 @@ def test_the_job_ending_without_the_post_step_stops_the_broker(
 
 
 def test_several_owners_share_one_broker(
-    action_image: str, emulator: GitHubEmulator, app_key_pem: str, job_root: Path
+    action_image: str, emulator: GitHubEmulator, app_key_pem: str, job_root: Path, run_id: str
 ) -> None:
     git = serve_git(emulator, job_root / "git")
-    job = start_job(job_root, emulator, action_image, git)
+    job = start_job(job_root, emulator, action_image, git, run_id)
     given = inputs(emulator, app_key_pem, owner="octo-org, octocat", repositories="octo-org/app, octocat/blog")
     given["permission-contents"] = "read"  # all octocat's installation grants
     main = job.run("main", given)
@@ -266,3 +259,20 @@ def test_several_owners_share_one_broker(
     post = job.run("post", given, state=main.state)
     assert "The token broker revoked 2 token(s) and stopped." in post.stdout, post.log
     assert all(issued.revoked for issued in emulator.tokens.values())
+
+
+def test_the_cleanup_removes_this_tests_brokers_and_nobody_elses(action_image: str, run_id: str) -> None:
+    """The engine is shared (other tests, other people): a broker of another run is left alone."""
+    label = "com.github.github-app-token"
+
+    def broker(run: str) -> str:
+        made = docker("create", "--label", f"{label}=token-broker", "--label", f"{label}.run-id={run}", action_image)
+        return made.stdout.strip()
+
+    ours, theirs = broker(run_id), broker(run_id + "0")
+    try:
+        remove_brokers_of(run_id)
+        assert docker("inspect", ours, check=False).returncode != 0
+        assert docker("inspect", theirs, check=False).returncode == 0
+    finally:
+        docker("rm", "-f", theirs, check=False)

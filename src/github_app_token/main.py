@@ -124,6 +124,8 @@ def run(
         runner.set_outputs(env, report.outputs(minted, bot, broker.command if broker else ""))
         if not inputs.skip_token_revoke:
             runner.save_state(env, report.state(minted, api.server_offset, broker))
+        elif names.is_action and env.get("GITHUB_STATE"):  # not revoked: the post step says when it expires
+            runner.save_state(env, {"expires-at": minted[0].token.expires_at})
         if broker is not None:
             runner.set_env(env, launch.environment(broker, env, request.server_url))
             log.info(launch.describe(broker))

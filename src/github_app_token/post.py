@@ -1,4 +1,5 @@
-"""The action's post step: revoke the token (each token, with several owners) unless told not to or expired.
+"""The action's post step: revoke the token (each token, with several owners) unless told not to or expired;
+with ``lifetime: job``, have the broker revoke every token it minted and stop first.
 
 The post step never fails the job: every problem becomes one ``::warning::`` line with
 a readable reason, and the exit code is always 0. It imports neither PyJWT nor
@@ -76,10 +77,12 @@ def run(env: Mapping[str, str], log: runner.Log | None = None, cancellation: Can
     """
     log = log or runner.Log()
     saved = saved_tokens(env)
-    expires_at = saved[0][1] if saved else "an unknown time"  # the first token's, for messages
+    # The first token's, for messages (with skip-token-revoke, the only thing saved).
+    expires_at = saved[0][1] if saved else runner.get_state(env, "expires-at") or "an unknown time"
     try:
-        if stop_broker(env, log):
-            return 0  # the broker revoked every token, the saved ones included
+        # With lifetime: job the saved tokens are revoked here too: the broker says it revoked them,
+        # and GitHub's 401 (or 404) for each then confirms it, quietly.
+        by_broker = stop_broker(env, log)
         if parse_bool(env, "skip-token-revoke"):
             log.info(messages.POST_SKIPPED.format(expires_at=expires_at))
             return 0
@@ -88,7 +91,7 @@ def run(env: Mapping[str, str], log: runner.Log | None = None, cancellation: Can
             return 0
         now = github_now(runner.get_state(env, "clock-offset"))
         live = [item for item in saved if not is_expired(item[1], now)]
-        for _, expiry, _ in (item for item in saved if item not in live):
+        for _, expiry, _ in (item for item in saved if item not in live and not by_broker):
             log.info(messages.POST_EXPIRED.format(expires_at=expiry))
         if not live:
             return 0
@@ -97,7 +100,7 @@ def run(env: Mapping[str, str], log: runner.Log | None = None, cancellation: Can
         api = GitHubAPI(parse_api_url(env), log=log.info, debug=log.debug, ca_bundle=resolve_ca_bundle(env))
         try:
             for token, expiry, owner in live:
-                revoke_one(api, token, expiry, log, owner=owner if len(saved) > 1 else "")
+                revoke_one(api, token, expiry, log, owner=owner if len(saved) > 1 else "", quiet=by_broker)
         finally:
             api.close()
     except ActionError as error:
@@ -109,8 +112,9 @@ def run(env: Mapping[str, str], log: runner.Log | None = None, cancellation: Can
 
 
 def stop_broker(env: Mapping[str, str], log: runner.Log) -> bool:
-    """With ``lifetime: job``: have the broker revoke every token it minted and stop; True when it
-    did so for all of them (nothing is left for this step to revoke)."""
+    """With ``lifetime: job``: have the broker (the one in the state, else this job's, found by its
+    labels: :func:`~.broker.stop.discover`) revoke every token it minted and stop; True when each
+    broker asked says it did so for all of them."""
     from .broker.launch import ACT_VOLUME
     from .broker.stop import discover, stop
 
@@ -122,8 +126,8 @@ def stop_broker(env: Mapping[str, str], log: runner.Log) -> bool:
             brokers = [(str(broker["directory"]), str(broker["container"]))]
         except (ValueError, KeyError, TypeError):
             brokers = []
-    elif parse_lifetime(env) == "job":  # no state (nektos/act): the job's own brokers, where they live
-        brokers = [(directory, "") for directory in discover([env.get("RUNNER_TEMP", ""), ACT_VOLUME])]
+    elif parse_lifetime(env) == "job":  # no state (nektos/act): this job's own brokers, where they live
+        brokers = discover(env, [env.get("RUNNER_TEMP", ""), ACT_VOLUME])
     if not brokers:
         return False
     done = True
@@ -139,7 +143,7 @@ def stop_broker(env: Mapping[str, str], log: runner.Log) -> bool:
             done = False
         else:
             log.info(messages.BROKER_STOPPED.format(revoked=stopped.revoked))
-    return done and bool(saved)  # without state, the tokens saved (none) are nobody's to revoke here
+    return done
 
 
 def parse_lifetime(env: Mapping[str, str]) -> str:
@@ -149,11 +153,19 @@ def parse_lifetime(env: Mapping[str, str]) -> str:
     return get_input(env, "lifetime").lower() or "hour"
 
 
-def revoke_one(api: GitHubAPI, token: str, expires_at: str, log: runner.Log, *, owner: str = "") -> None:
-    """Revoke one token; say what happened in one line (a warning only when it stays valid)."""
+def revoke_one(
+    api: GitHubAPI, token: str, expires_at: str, log: runner.Log, *, owner: str = "", quiet: bool = False
+) -> None:
+    """Revoke one token; say what happened in one line (a warning only when it stays valid).
+
+    ``quiet``: the token is believed revoked already (the broker said so): GitHub's 401 or 404 for
+    it is then no news, and nothing is said.
+    """
     try:
         api.revoke_installation_token(token)
     except GitHubAPIError as error:
+        if quiet and error.status in (401, 404):
+            return
         if error.status == 401:  # already revoked, or expired
             log.info(messages.POST_EXPIRED_OR_REVOKED.format(github_message=error.github_message))
         else:

@@ -20,13 +20,25 @@ import contextlib
 import os
 import secrets
 import shlex
+import shutil
 import socket
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import ActionError
-from .protocol import DIRECTORY_PREFIX, ERROR_FILE, LABEL, SOCKET, TOKEN_COMMAND, TOKEN_COMMAND_VARIABLE, Config
+from .protocol import (
+    BROKER_ROLE,
+    DIRECTORY_LABEL,
+    DIRECTORY_PREFIX,
+    ERROR_FILE,
+    LABEL,
+    SOCKET,
+    TOKEN_COMMAND,
+    TOKEN_COMMAND_VARIABLE,
+    Config,
+    job_labels,
+)
 from .scripts import TOKEN_SCRIPT
 
 if TYPE_CHECKING:
@@ -34,6 +46,8 @@ if TYPE_CHECKING:
     from ..github_api import GitHubAPI
 
 DOCKER_SOCKET = "/var/run/docker.sock"
+#: This process's mount table, which tells its container.
+MOUNTINFO = "/proc/self/mountinfo"
 #: Where nektos/act mounts the job's volume for its file commands, in every container of the job.
 ACT_VOLUME = "/var/run/act"
 #: Seconds the main step waits for the broker to say it is ready.
@@ -71,7 +85,7 @@ class Broker(NamedTuple):
     command: str
 
 
-def own_container_id(mountinfo: str = "/proc/self/mountinfo") -> str:
+def own_container_id(mountinfo: str = MOUNTINFO) -> str:
     """This container's ID, from the mount table: Docker bind-mounts ``/etc/hostname`` from
     ``.../containers/<ID>/hostname``. "" when this process runs in no Docker container."""
     with contextlib.suppress(OSError), open(mountinfo, encoding="utf-8") as table:
@@ -82,7 +96,7 @@ def own_container_id(mountinfo: str = "/proc/self/mountinfo") -> str:
     return ""
 
 
-def root_layer(mountinfo: str = "/proc/self/mountinfo") -> str:
+def root_layer(mountinfo: str = MOUNTINFO) -> str:
     """Where this container's own files are on the host: the root mount's ``upperdir`` (overlay2),
     else its source directory (vfs). "" when unknown. Docker reports the same path in each
     container's ``GraphDriver.Data``, so it tells this container from one whose host name and
@@ -100,17 +114,20 @@ def root_layer(mountinfo: str = "/proc/self/mountinfo") -> str:
     return ""
 
 
-def find_own(client: Any) -> Any:
-    """This step's own container, through the Docker API; raises ``docker.errors.NotFound``."""
+def find_own(client: Any, mountinfo: str = MOUNTINFO) -> Any:
+    """This step's own container, through the Docker API (``client``): the one whose root layer is
+    this process's (:func:`root_layer`), else the one named by ``/etc/hostname``'s mount
+    (:func:`own_container_id`), both read in ``mountinfo``. Raises ``docker.errors.NotFound``, or
+    another ``DockerException`` when the engine cannot be asked."""
     import docker.errors
 
-    layer = root_layer()
+    layer = root_layer(mountinfo)
     if layer:
         for candidate in client.containers.list():
             data = (candidate.attrs.get("GraphDriver") or {}).get("Data") or {}
             if layer in data.values():
                 return candidate
-    named = own_container_id()
+    named = own_container_id(mountinfo)
     if not named:
         raise docker.errors.NotFound("no container of this engine is this step's")
     return client.containers.get(named)
@@ -128,13 +145,14 @@ def shared_directory(attrs: Mapping[str, Any], runner_temp: str) -> Shared | Non
     return None
 
 
-def check_possible(env: Mapping[str, str], app_jwt: str) -> None:
-    """Raise :class:`Unavailable` when what a broker needs is clearly missing (before any request)."""
+def check_possible(env: Mapping[str, str], app_jwt: str, mountinfo: str = MOUNTINFO) -> None:
+    """Raise :class:`Unavailable` when what a broker needs is clearly missing (before any request):
+    ``app_jwt`` given, no Docker container in ``mountinfo``, no Docker socket nor ``DOCKER_HOST``."""
     if app_jwt:
         raise Unavailable(
             "an app JWT signed elsewhere ('app-jwt') cannot be signed again, so no token can be minted after it expires"
         )
-    if not own_container_id():
+    if not own_container_id(mountinfo):
         raise Unavailable("this step does not run in a Docker container (only a Docker action's step can start one)")
     if not os.path.exists(DOCKER_SOCKET) and not env.get("DOCKER_HOST"):
         raise Unavailable(f"the runner gave this step no Docker socket ({DOCKER_SOCKET})")
@@ -147,9 +165,11 @@ def start(
     api: GitHubAPI,
     private_key: str,
     limit_minutes: int,
+    mountinfo: str = MOUNTINFO,
 ) -> Broker:
     """Start the broker for ``minted`` (the first tokens, of ``request``'s scopes) and wait until it
-    is ready. Raises :class:`Unavailable` (nothing started, or what was started is stopped again)."""
+    is ready; ``mountinfo`` tells this step's own container (:func:`find_own`). Raises
+    :class:`Unavailable` (nothing started, or what was started is removed again)."""
     try:
         import docker
         import docker.errors
@@ -158,7 +178,7 @@ def start(
         raise Unavailable("the Docker SDK is not installed here") from None
     try:
         client = docker.from_env(timeout=30)
-        own = find_own(client)
+        own = find_own(client, mountinfo)
     except docker.errors.DockerException as error:
         raise Unavailable(f"this step's own container could not be found through the Docker socket ({error})") from None
     shared = shared_directory(own.attrs, env.get("RUNNER_TEMP", ""))
@@ -167,24 +187,21 @@ def start(
             "this runner shares no directory with Docker actions' containers (the job's temp directory is mounted "
             "into them since actions/runner 2.329)"
         )
-    directory = os.path.join(shared.inside, DIRECTORY_PREFIX + secrets.token_hex(8))
-    owner = os.stat(shared.inside)
-    os.mkdir(directory, 0o700)
-    os.chown(directory, owner.st_uid, owner.st_gid)
-    command = os.path.join(directory, TOKEN_COMMAND)
-    with open(command, "w", encoding="utf-8") as handle:
-        handle.write(TOKEN_SCRIPT)
-    os.chmod(command, 0o755)  # noqa: S103 - anyone may run it; what it asks for is guarded by the socket
-    os.chown(command, owner.st_uid, owner.st_gid)
-    config = build_config(env, request, minted, api, private_key, limit_minutes, directory, owner.st_uid, owner.st_gid)
+    try:
+        directory, uid, gid = make_directory(shared.inside)
+    except OSError as error:
+        raise Unavailable(
+            f"the broker's directory could not be made in {shared.inside} ({error.strerror or error})"
+        ) from None
+    config = build_config(env, request, minted, api, private_key, limit_minutes, directory, uid, gid)
     labels = {
-        LABEL: "token-broker",
+        LABEL: BROKER_ROLE,
         f"{LABEL}.repository": env.get("GITHUB_REPOSITORY", ""),
-        f"{LABEL}.run-id": env.get("GITHUB_RUN_ID", ""),
-        f"{LABEL}.run-attempt": env.get("GITHUB_RUN_ATTEMPT", ""),
-        f"{LABEL}.job": env.get("GITHUB_JOB", ""),
+        **job_labels(env),
+        DIRECTORY_LABEL: directory,
     }
     mount = Mount(target=shared.inside, source=shared.source, type="volume" if shared.kind == "volume" else "bind")
+    container = None
     try:
         container = client.containers.create(
             own.attrs["Image"],
@@ -207,13 +224,44 @@ def start(
         with contextlib.suppress(OSError):
             raw.shutdown(socket.SHUT_WR)
         stream.close()
-    except docker.errors.DockerException as error:
+    except (docker.errors.DockerException, OSError) as error:
+        if container is not None:
+            with contextlib.suppress(docker.errors.DockerException):
+                container.remove(force=True)  # created, perhaps started: it holds its configuration
+        shutil.rmtree(directory, ignore_errors=True)
         raise Unavailable(f"Docker refused to start the broker's container ({error})") from None
     broker = Broker(
         str(container.id), directory, os.path.join(shared.for_steps, os.path.basename(directory), TOKEN_COMMAND)
     )
-    wait_until_ready(broker, client)
+    try:
+        wait_until_ready(broker, client)
+    except Unavailable:
+        shutil.rmtree(directory, ignore_errors=True)  # a broker still there stops when it sees this
+        raise
     return broker
+
+
+def make_directory(shared: str) -> tuple[str, int, int]:
+    """Make the broker's directory in ``shared`` (a fresh name, mode 0700) with the token script in
+    it, and give both to the owner of ``shared`` (the runner's user): ``(directory, uid, gid)``.
+
+    The directory becomes that user's only once its contents are in place, and the script is
+    created anew (``O_EXCL``), never through a link (``O_NOFOLLOW``): nothing that user put there
+    can make this step (root) write elsewhere. Raises OSError.
+    """
+    owner = os.stat(shared)
+    directory = os.path.join(shared, DIRECTORY_PREFIX + secrets.token_hex(8))
+    os.mkdir(directory, 0o700)
+    descriptor = os.open(
+        os.path.join(directory, TOKEN_COMMAND), os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_WRONLY, 0o700
+    )
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(TOKEN_SCRIPT)
+        handle.flush()
+        os.fchmod(descriptor, 0o755)  # anyone may run it; what it asks for is guarded by the socket
+        os.fchown(descriptor, owner.st_uid, owner.st_gid)
+    os.chown(directory, owner.st_uid, owner.st_gid)  # last: its contents are in place
+    return directory, owner.st_uid, owner.st_gid
 
 
 def build_config(
@@ -227,25 +275,15 @@ def build_config(
     uid: int,
     gid: int,
 ) -> Config:
-    """The broker's configuration: the same credentials, scopes, API, proxy, CA and clock as this step."""
+    """The broker's configuration: the same credentials, API, proxy, CA and clock as this step, and
+    each owner's scope pinned to what its first token was granted (:func:`pinned_scope`)."""
     ca_bundle = ""
     if isinstance(api.verify, str) and os.path.isfile(api.verify):
         with open(api.verify, encoding="utf-8") as handle:
             ca_bundle = handle.read()
-    scopes = [
-        {
-            "owner": scope.target.owner,
-            "repository": scope.target.repository,
-            "enterprise": scope.target.enterprise,
-            "repositories": list(scope.repositories) if scope.repositories is not None else None,
-            "repository_ids": list(scope.repository_ids),
-            "permissions": dict(scope.permissions),
-        }
-        for scope in request.scopes
-    ]
     return Config(
         credentials={"issuer": request.signer.issuer, "private_key": private_key},
-        scopes=scopes,
+        scopes=[pinned_scope(item) for item in minted],
         installation_ids={item.owner: item.installation.id for item in minted},
         tokens=[
             {"owner": item.owner, "token": item.token.token, "expires_at": item.token.expires_at} for item in minted
@@ -261,26 +299,57 @@ def build_config(
     )
 
 
+def pinned_scope(first: Minted) -> dict[str, Any]:
+    """An owner's scope as the broker asks for it again (its JSON form in :class:`~.protocol.Config`):
+    never more than the first token got, whatever the installation is granted later in the job.
+
+    ``permissions``: the first token's, as GitHub granted them (all of the installation's at that
+    moment when none were asked for; the ones asked for when GitHub's answer named none);
+    ``repositories``: when the first token's ``repository_selection`` is ``selected``, the names of
+    the repositories it covers, else the ones asked for (None: all of the installation's).
+    Source: the ``installation-token`` answer of ``POST /app/installations/{id}/access_tokens``.
+    """
+    scope, token = first.scope, first.token
+    repositories = scope.repositories
+    if token.repository_selection == "selected" and token.repositories is not None:
+        repositories = token.repositories
+    return {
+        "owner": scope.target.owner,
+        "repository": scope.target.repository,
+        "enterprise": scope.target.enterprise,
+        "repositories": list(repositories) if repositories is not None else None,
+        "repository_ids": list(scope.repository_ids),
+        "permissions": dict(token.permissions or scope.permissions),
+    }
+
+
 def wait_until_ready(broker: Broker, client: Any) -> None:
     """Wait (at most :data:`READY_WITHIN` s) for the broker to answer ``/health``; Unavailable if it
-    stopped (with the reason it wrote) or never answered (then it is stopped)."""
+    stopped (with the reason it wrote, also when it wrote it just before its container ended) or
+    never answered (then it is killed: it holds no token the main step does not hold too)."""
     from .stop import ask
 
     deadline = time.monotonic() + READY_WITHIN
     error_file = os.path.join(broker.directory, ERROR_FILE)
     while time.monotonic() < deadline:
-        if os.path.exists(error_file):
-            with open(error_file, encoding="utf-8") as handle:
-                raise Unavailable(handle.read().strip().removeprefix("The broker ").rstrip("."))
+        if reason := written_reason(error_file):
+            raise Unavailable(reason)
         with contextlib.suppress(OSError, ValueError):
             if ask(broker.directory, "GET", "/health", timeout=2).strip() == "ok":
                 return
         if not running(client, broker.container):
-            raise Unavailable("the broker's container stopped before it was ready")
+            raise Unavailable(written_reason(error_file) or "the broker's container stopped before it was ready")
         time.sleep(0.1)
     with contextlib.suppress(Exception):
         client.containers.get(broker.container).kill()
     raise Unavailable(f"the broker did not answer within {READY_WITHIN:g} s")
+
+
+def written_reason(error_file: str) -> str:
+    """Why the broker could not start, as it wrote it (``ERROR_FILE``, written whole), as a clause; "" if none."""
+    with contextlib.suppress(OSError), open(error_file, encoding="utf-8") as handle:
+        return handle.read().strip().removeprefix("The broker ").rstrip(".")
+    return ""
 
 
 def running(client: Any, container_id: str) -> bool:
@@ -292,9 +361,18 @@ def running(client: Any, container_id: str) -> bool:
         return False
 
 
+#: The job's own ``GIT_CONFIG_COUNT`` entries carried over to later steps, at most.
+GIT_CONFIG_KEPT = 1000
+
+
 def environment(broker: Broker, env: Mapping[str, str], server_url: str) -> dict[str, str]:
     """What later steps get through ``GITHUB_ENV``: the token command, and git's credential helper for
-    the GitHub server, appended to any ``GIT_CONFIG_COUNT`` entries the job already sets.
+    the GitHub server, after the ``GIT_CONFIG_COUNT`` entries this step was given.
+
+    Those entries (``GIT_CONFIG_KEY_<n>``, ``GIT_CONFIG_VALUE_<n>``, n < ``GIT_CONFIG_COUNT``, at
+    most :data:`GIT_CONFIG_KEPT`) are written again, numbered from 0, before ours: a count set in
+    this step's own ``env:`` would otherwise reach later steps without the entries it counts, and
+    git refuses such a configuration ("missing config key"). An entry without its key is left out.
 
     The helper list for the server is reset first (an empty ``helper``), so that a helper set up
     earlier (``gh auth setup-git``, a stored password) does not answer with an older credential;
@@ -304,17 +382,22 @@ def environment(broker: Broker, env: Mapping[str, str], server_url: str) -> dict
         count = int(env.get("GIT_CONFIG_COUNT", "0") or 0)
     except ValueError:
         count = 0
+    kept = [
+        (env[f"GIT_CONFIG_KEY_{index}"], env.get(f"GIT_CONFIG_VALUE_{index}", ""))
+        for index in range(max(0, min(count, GIT_CONFIG_KEPT)))
+        if f"GIT_CONFIG_KEY_{index}" in env
+    ]
     base = server_url.rstrip("/")
-    entries = [
+    ours = [
         (f"credential.{base}.helper", ""),
         (f"credential.{base}.helper", f'!"${TOKEN_COMMAND_VARIABLE}" git-credential'),
         (f"credential.{base}.useHttpPath", "true"),
     ]
     values = {TOKEN_COMMAND_VARIABLE: broker.command}
-    for index, (key, value) in enumerate(entries, start=count):
+    for index, (key, value) in enumerate(kept + ours):
         values[f"GIT_CONFIG_KEY_{index}"] = key
         values[f"GIT_CONFIG_VALUE_{index}"] = value
-    values["GIT_CONFIG_COUNT"] = str(count + len(entries))
+    values["GIT_CONFIG_COUNT"] = str(len(kept) + len(ours))
     return values
 
 

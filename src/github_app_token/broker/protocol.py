@@ -3,7 +3,8 @@
 The broker speaks HTTP/1.0 over its Unix socket, so that ``curl --unix-socket`` (or ``python3``)
 is all a client needs:
 
-- ``GET /token`` (``?owner=NAME`` with several owners): a token as text, one line;
+- ``GET /token`` (``?owner=NAME`` with several owners): a token as text, one line (else the reason:
+  404 for an owner outside its scopes, 502 when GitHub refused, 503 once it has revoked its tokens);
 - ``GET /health``: ``ok``, once the broker is ready;
 - ``POST /stop``: revoke every token minted, answer ``{"revoked": N, "left_valid": M, "container": ID}``
   (its container's ID, "" outside one), and exit.
@@ -15,6 +16,7 @@ environment, arguments or a file: ``docker inspect`` and other users must not se
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 #: Files in the broker's directory.
@@ -25,8 +27,11 @@ ERROR_FILE = "broker-error"
 DIRECTORY_PREFIX = "github-app-token-"
 #: Variables later steps receive through GITHUB_ENV.
 TOKEN_COMMAND_VARIABLE = "GITHUB_APP_TOKEN_COMMAND"  # noqa: S105 - a variable name
-#: Labels on the broker's container, so that a person finds it with ``docker ps``.
+#: Labels on the broker's container, so that a person finds it with ``docker ps``: ``LABEL=BROKER_ROLE``,
+#: the repository, the run and the job (:func:`job_labels`), and its directory (as the broker sees it).
 LABEL = "com.github.github-app-token"
+BROKER_ROLE = "token-broker"
+DIRECTORY_LABEL = f"{LABEL}.directory"
 #: A token is handed out while at least this share of its life is left; else a new one is minted.
 #: GitHub's tokens live an hour: ten minutes.
 REFRESH_SHARE = 1 / 6
@@ -34,11 +39,24 @@ REFRESH_SHARE = 1 / 6
 WATCH_INTERVAL = 1.0
 
 
+def job_labels(env: Mapping[str, str]) -> dict[str, str]:
+    """The labels that name the broker's run and job, from the runner's ``GITHUB_RUN_ID``,
+    ``GITHUB_RUN_ATTEMPT`` and ``GITHUB_JOB`` ("" when unset): a post step without state stops only
+    the brokers whose labels are its own."""
+    return {
+        f"{LABEL}.run-id": env.get("GITHUB_RUN_ID", ""),
+        f"{LABEL}.run-attempt": env.get("GITHUB_RUN_ATTEMPT", ""),
+        f"{LABEL}.job": env.get("GITHUB_JOB", ""),
+    }
+
+
 class Config(NamedTuple):
     """What the broker needs, from the main step.
 
     ``credentials``: ``{"issuer": ..., "private_key": PEM}``; ``scopes``: one per owner
-    (``{"owner", "repository", "enterprise", "repositories", "repository_ids", "permissions"}``);
+    (``{"owner", "repository", "enterprise", "repositories", "repository_ids", "permissions"}``), what
+    every later token is asked for: the first token's granted permissions and, when it covers
+    selected repositories, those (:func:`.launch.pinned_scope`), so that no later token has more;
     ``installation_ids``: each owner's installation, as looked up; ``tokens``: the first tokens,
     ``[{"owner", "token", "expires_at"}]``; ``api_url``, ``ca_bundle`` (PEM text or ""),
     ``proxies`` (``HTTPS_PROXY`` and the like, as the main step saw them); ``clock_offset``

@@ -51,6 +51,10 @@ class Fatal(Exception):
     """An error the broker cannot recover from: it revokes what it minted and stops."""
 
 
+class Closed(ActionError):
+    """The broker has revoked its tokens (it is stopping): it hands out and mints none any more (HTTP 503)."""
+
+
 class Broker:
     """Tokens by owner: the current one while it has :data:`~.protocol.REFRESH_SHARE` of its life
     left, else a new one minted with exactly the first token's scope. Thread-safe.
@@ -84,6 +88,7 @@ class Broker:
             self.current[given["owner"].casefold()] = Held(given["token"], expires, max(1.0, expires - now))
             self.minted.append((given["token"], expires))
         self.lock = threading.Lock()
+        self.stopped = False  # set by revoke_all, under the lock: no token after the final revocation
 
     def github_now(self) -> float:
         return self.clock() + self.api.server_offset
@@ -91,11 +96,14 @@ class Broker:
     def token(self, owner: str) -> str:
         """The token for ``owner`` ("" for the first owner); KeyError for an owner not in the scopes.
 
-        Raises :class:`Fatal` when GitHub refuses the credentials for good, ActionError otherwise.
+        Raises :class:`Closed` once :meth:`revoke_all` has run, :class:`Fatal` when GitHub refuses
+        the credentials for good, ActionError otherwise.
         """
         key = owner.casefold() or self.first_owner
         request, scope = self.requests[key]
         with self.lock:
+            if self.stopped:
+                raise Closed("the token broker has stopped and revoked the job's tokens")
             held = self.current.get(key)
             if held is not None and held.expires - self.github_now() >= held.lifetime * REFRESH_SHARE:
                 return held.token
@@ -115,10 +123,12 @@ class Broker:
             return minted.token
 
     def revoke_all(self) -> tuple[int, int]:
-        """Revoke every token minted and not yet expired: ``(revoked, left valid)``."""
+        """Revoke every token minted and not yet expired: ``(revoked, left valid)``. From then on
+        :meth:`token` raises :class:`Closed`: nothing is minted after the final revocation."""
         from ..core import revoke
 
         with self.lock:
+            self.stopped = True
             live = [token for token, expires in self.minted if expires > self.github_now()]
             problems = revoke(self.api, live)
             self.minted = []
@@ -139,15 +149,63 @@ def scope_of(item: dict[str, Any]) -> TokenScope:
     )
 
 
+#: Seconds a client may leave its connection idle (nothing sent, or its answer not read) before the
+#: broker closes it: a client that connects and says nothing holds a place only that long.
+CONNECTION_TIMEOUT = 10.0
+#: Connections served at once; one more is answered 503 and closed at once, unread.
+MAX_CONNECTIONS = 16
+_BUSY_TEXT = b"the token broker is serving too many connections at once; try again\n"
+BUSY = (
+    b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    b"Content-Length: %d\r\n\r\n%s" % (len(_BUSY_TEXT), _BUSY_TEXT)
+)
+
+
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    """A thread per connection, at most ``max_connections`` at once, each idle at most
+    ``connection_timeout`` seconds (the handler's socket timeout)."""
+
     daemon_threads = True
+    block_on_close = False
     broker: Broker
     stop: Callable[[str], dict[str, Any]]
+
+    def __init__(self, path: str, max_connections: int, connection_timeout: float) -> None:
+        super().__init__(path, _Handler)
+        self.slots = threading.BoundedSemaphore(max_connections)
+        self.connection_timeout = connection_timeout
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):  # full: refused in this (the accepting) thread
+            with contextlib.suppress(OSError):
+                request.sendall(BUSY)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)  # a thread, which releases the slot
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            with contextlib.suppress(Exception):  # a client's broken connection: nothing to report, no traceback
+                self.finish_request(request, client_address)
+        finally:
+            self.slots.release()  # before the client sees its connection end: its place is free again
+            self.shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:  # never a traceback on the output
+        pass
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.0"
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.connection_timeout)  # each read and write on the connection
 
     def log_message(self, format: str, *args: Any) -> None:  # no request lines: they hold owners only, but quiet
         pass
@@ -176,6 +234,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             token = self.server.broker.token(owner)
         except KeyError:
             self._answer(404, f"this broker holds no token for the owner '{owner[:100]}'\n")
+        except Closed as error:
+            self._answer(503, f"{error}\n")
         except Fatal as error:
             self._answer(502, f"{error}\n")
             threading.Thread(target=self.server.stop, args=(f"GitHub refused the credentials: {error}",)).start()
@@ -192,18 +252,28 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._answer(200, json.dumps(result) + "\n", "application/json")
 
 
-def serve(config: Config, broker: Broker, log: Callable[[str], None], *, clock: Callable[[], float] = time.time) -> int:
+def serve(
+    config: Config,
+    broker: Broker,
+    log: Callable[[str], None],
+    *,
+    clock: Callable[[], float] = time.time,
+    max_connections: int = MAX_CONNECTIONS,
+    connection_timeout: float = CONNECTION_TIMEOUT,
+) -> int:
     """Listen on the socket and stop on the first of the reasons in the module's docstring; return 0.
 
-    ``clock`` (epoch seconds) is what the deadline is judged on. Signals are handled when this runs
-    in the main thread (the broker's process); a test may run it in another.
+    ``clock`` (epoch seconds) is what the deadline is judged on. At most ``max_connections`` are
+    served at once, each closed after ``connection_timeout`` seconds without a byte either way.
+    Signals are handled when this runs in the main thread (the broker's process); a test may run it
+    in another. Raises OSError when the socket cannot be made.
     """
     path = os.path.join(config.directory, SOCKET)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
     old_umask = os.umask(0o177)  # the socket is created 0600
     try:
-        server = _Server(path, _Handler)
+        server = _Server(path, max_connections, connection_timeout)
     finally:
         os.umask(old_umask)
     os.chown(path, config.owner_uid, config.owner_gid)
@@ -288,7 +358,11 @@ def run(stdin: BinaryIO | None = None, log: Callable[[str], None] | None = None)
 
 
 def fail(config: Config, message: str, log: Callable[[str], None]) -> None:
-    """Say why the broker stopped, on its output and in its directory (the main step reads it there)."""
+    """Say why the broker stopped, on its output and in its directory (the main step reads it there;
+    the file appears whole, renamed into place, so it is never read half written)."""
     log(message)
-    with contextlib.suppress(OSError), open(os.path.join(config.directory, ERROR_FILE), "w", encoding="utf-8") as file:
-        file.write(message + "\n")
+    path = os.path.join(config.directory, ERROR_FILE)
+    with contextlib.suppress(OSError):
+        with open(path + ".new", "w", encoding="utf-8") as file:
+            file.write(message + "\n")
+        os.replace(path + ".new", path)
