@@ -246,6 +246,35 @@ def test_the_process_reads_stdin_and_ends_with_its_directory(
             assert form not in output
 
 
+def test_a_broker_whose_log_is_gone_still_stops_and_revokes(
+    emulator: GitHubEmulator, app: App, app_key_pem: str, tmp_path: Path
+) -> None:
+    """Its output's reader gone (the process that started it ended: EPIPE on each line), the broker
+    raised in its stop, before shutting down: it served on for ever. Found as leftover processes."""
+    directory = tmp_path / "shared" / "github-app-token-x"
+    directory.mkdir(parents=True, mode=0o700)
+    config = config_for(emulator, app, app_key_pem, directory)
+    read_end, write_end = os.pipe()
+    process = subprocess.Popen(
+        broker_process(tmp_path), stdin=subprocess.PIPE, stdout=write_end, stderr=write_end, env=coverage_env()
+    )
+    os.close(write_end)
+    try:
+        assert process.stdin is not None
+        process.stdin.write(config.dumps())
+        process.stdin.close()
+        wait_until_ready(directory)
+        os.close(read_end)  # nobody reads its log any more
+        assert ask(str(directory), "GET", "/token").strip() == config.tokens[0]["token"]
+        shutil.rmtree(directory)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert all(t.revoked for t in emulator.tokens.values())
+
+
 def test_an_unreadable_configuration_is_one_line(tmp_path: Path) -> None:
     done = subprocess.run(
         broker_process(tmp_path), input=b"not json", capture_output=True, timeout=60, check=False, env=coverage_env()

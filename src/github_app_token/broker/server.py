@@ -286,11 +286,15 @@ def serve(
     def stop(reason: str) -> dict[str, Any]:
         with stop_lock:
             if not stopped.is_set():
-                revoked, left = broker.revoke_all()
-                result.update(revoked=revoked, left_valid=left, container=config.container)
-                log(f"Stopping ({reason}): revoked {revoked} token(s)" + (f"; {left} could not be" if left else "."))
-                stopped.set()
-                threading.Thread(target=server.shutdown, daemon=True).start()
+                try:
+                    revoked, left = broker.revoke_all()
+                    result.update(revoked=revoked, left_valid=left, container=config.container)
+                    log(
+                        f"Stopping ({reason}): revoked {revoked} token(s)" + (f"; {left} could not be" if left else ".")
+                    )
+                finally:  # whatever the log does, the broker stops
+                    stopped.set()
+                    threading.Thread(target=server.shutdown, daemon=True).start()
         return dict(result)
 
     server.stop = stop
@@ -324,7 +328,9 @@ def run(stdin: BinaryIO | None = None, log: Callable[[str], None] | None = None)
     from ..github_api import GitHubAPI
 
     def say(line: str) -> None:
-        print(line, flush=True)
+        # A log nobody reads (a closed pipe: EPIPE) must not stop the broker, nor its revoking.
+        with contextlib.suppress(OSError, ValueError):
+            print(line, flush=True)
 
     log = log or say
     data = (stdin or sys.stdin.buffer).read()
