@@ -281,6 +281,7 @@ class Exchange:
     peer: str = ""  # the client's address and port: one value per TCP connection
     raw: bytes = b""  # the request body as sent (de-chunked)
     query: str = ""  # the request's query string, without "?"
+    at: float = field(default_factory=time.time)  # when it arrived (epoch seconds): ordering, not speed
 
 
 #: An extension's operation: called with the request handler, the exchange and the path's groups.
