@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import os
 import pty
+import re
 import socket
 import subprocess
 import threading
@@ -259,3 +260,62 @@ def test_redact_leaves_no_piece_of_a_key_and_keeps_plain_words(app_key_pem: str)
         assert NOT_SHOWN in out and all(fragment not in out for fragment in key_secrets(app_key_pem))
     plain = "unrecognized arguments: /home/alice/" + "a" * 100 + "/key --ownr octo-org"
     assert redact(plain) == plain
+
+
+# --- setup: a secret pasted into any of its options ---------------------------------------------------------
+def random_text(length: int) -> str:
+    import secrets
+    import string
+
+    return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(length))
+
+
+#: Secrets a user could paste in the wrong option: a classic personal access token, a 2026-style
+#: installation token (its JWT's payload and signature random here), a fine-grained token.
+PASTED = {
+    "classic token": "ghp_" + random_text(36),
+    "stateless token": "ghs_4242_eyJhbGciOiJSUzI1NiJ9." + random_text(120) + "." + random_text(342),
+    "fine-grained token": "github_pat_" + random_text(22) + "_" + random_text(59),
+}
+
+#: Each option of ``setup`` that takes a value checked before any request, with what else it needs.
+SETUP_OPTIONS = {
+    "--owner": [],
+    "--repositories": [],
+    "--permission": [],
+    "--name": [],
+    "--store": [],
+    "--store-org": [],
+    "--variable-name": [],
+    "--secret-name": [],
+    "--app-id": ["--existing", "--private-key-file", "app.pem"],
+    "--client-id": ["--existing", "--private-key-file", "app.pem"],
+    "--timeout": [],
+    "--github-url": [],
+    "--api-url": [],
+}
+
+
+@pytest.mark.parametrize("secret_kind", PASTED)
+@pytest.mark.parametrize("option", SETUP_OPTIONS)
+def test_a_secret_pasted_into_a_setup_option_is_refused_unseen(option: str, secret_kind: str) -> None:
+    """Each refusal names the option; none quotes a piece of the secret (it quoted 30 or 80 characters)."""
+    import io
+
+    from github_app_token.cli import main
+
+    secret = PASTED[secret_kind]
+    base = {"--owner": "octo-org", "--store": "octo-org/app"}
+    argv = ["setup", *(w for flag, value in base.items() if flag != option for w in (flag, value))]
+    if option == "--github-url" or option == "--api-url":
+        secret = "https://ghe.example/?token=" + secret  # a URL copied with its token
+    argv += [*SETUP_OPTIONS[option], option, secret]
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = main(argv, environ={}, stdin=io.StringIO(""), stdout=stdout, stderr=stderr)
+    lines = stderr.getvalue().strip().splitlines()
+    assert code == 2 and stdout.getvalue() == "" and len(lines) == 1, stderr.getvalue()
+    assert f"{option} holds what looks like a secret" in lines[0], lines[0]  # refused first, whatever it is
+    random_parts = [part for part in re.split(r"[._]", secret.split("?token=")[-1]) if len(part) > 20]
+    for part in random_parts:
+        for start in range(0, len(part) - 12):
+            assert part[start : start + 12] not in lines[0], f"{option} quoted a piece of the {secret_kind}: {lines[0]}"

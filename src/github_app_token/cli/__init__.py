@@ -24,6 +24,7 @@ from typing import TextIO
 from .. import __version__
 from ..cancel import SIGNALS, Cancellation
 from ..errors import ActionError
+from ..redaction import redact
 from . import create, git_credential, installations, revoke, setup
 from .common import EPILOG, Context, Parser
 
@@ -75,7 +76,7 @@ def main(
         try:
             code: int = args.run(args, ctx)
         except ActionError as error:
-            ctx.stderr.write(f"error: {error}\n")
+            ctx.stderr.write(f"error: {redact(str(error))}\n")  # a secret pasted in an option is never quoted
             return error.exit_code
         except Exception as error:  # noqa: BLE001 - one line, no traceback that could carry a secret
             ctx.stderr.write(f"error: unexpected {type(error).__name__}; please report it\n")

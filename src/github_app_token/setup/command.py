@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ..errors import ActionError, GitHubAPIError, InputError
+from ..redaction import redact
 from ..retry import SYSTEM_CLOCK, Clock
 from . import installation, manifest, messages, options, prove, rescue, store, user_token
 from .client import Account, AppCredentials, SetupAPI, User, printable, same_origin
@@ -505,7 +506,7 @@ def main(
     try:
         opts = options.check(args)
     except ActionError as error:
-        stderr.write(f"error: {error}\n")
+        stderr.write(f"error: {redact(str(error))}\n")
         return error.exit_code
     run = _Run(stdout, opener if opts.open_browser else None, clock)
 
@@ -518,7 +519,7 @@ def main(
             _steps(run, opts, environ, find_token)
         return 0
     except ActionError as error:
-        stderr.write(f"error: {error}\n")
+        stderr.write(f"error: {redact(str(error))}\n")
         code = error.exit_code
         finish = not isinstance(error, WrongOwner)
     except KeyboardInterrupt as interrupt:

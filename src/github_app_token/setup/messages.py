@@ -60,6 +60,11 @@ KEY_DIR_NOT_WRITABLE = (
     "--key-dir '{path}' is not writable, so a key could not be kept there if a step failed. Give a directory of "
     "yours, or leave --key-dir out (the current directory)."
 )
+SECRET_IN_OPTION = (
+    "{flag} holds what looks like a secret (a token, a key or a JWT), so it is not shown: give {flag} its own "
+    "value. setup finds your user token in GH_TOKEN, GITHUB_TOKEN or `gh auth token`; a key goes in a file, "
+    "with --existing --private-key-file."
+)
 KEY_FILE_UNREADABLE = "Cannot read --private-key-file '{path}': {reason}."
 KEY_TEXT_NOT_A_PATH = (
     "--private-key-file takes a path, and this looks like the key itself (so it is not shown): save the key "

@@ -195,8 +195,28 @@ def _secret_name(flag: str, value: str) -> str:
     return name
 
 
+#: The options whose value a refusal may quote, by their ``args`` attribute (``--description`` is prose,
+#: longer than a name; ``--private-key-file`` has its own message).
+_QUOTED_OPTIONS = (
+    "owner", "repositories", "permission", "name", "homepage_url", "store", "store_org", "store_repositories",
+    "variable_name", "secret_name", "client_id", "app_id", "github_url", "api_url", "ca_bundle", "timeout",
+    "key_dir",
+)  # fmt: skip
+
+
+def _refuse_pasted_secrets(args: argparse.Namespace) -> None:
+    """InputError, naming the option and quoting nothing, for a value shaped like a token, key or JWT."""
+    for attribute in _QUOTED_OPTIONS:
+        value = getattr(args, attribute, None)
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(item, str) and looks_secret(item) for item in values):
+            flag = "--" + attribute.replace("_", "-")
+            raise InputError(messages.SECRET_IN_OPTION.format(flag=flag))
+
+
 def check(args: argparse.Namespace) -> Options:
     """The options of ``args`` (from :func:`add_parser`), checked. Raises InputError."""
+    _refuse_pasted_secrets(args)
     owner = check_owner(args.owner.strip(), "--owner")
     repositories: list[str] = []
     for entry in split_list(args.repositories):
