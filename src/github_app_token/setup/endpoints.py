@@ -33,14 +33,20 @@ def check_url(flag: str, value: str, *, path_allowed: bool) -> str:
     :func:`github_app_token.inputs.is_loopback` decides), with no credentials, query or fragment (and
     no path unless ``path_allowed``); else InputError naming ``flag``."""
     url = value.strip().rstrip("/")
+    bad_port = False
     try:
         parts = urllib.parse.urlsplit(url)
         host = parts.hostname or ""
-        _ = parts.port
     except ValueError:
         host, parts = "", urllib.parse.urlsplit("")
+    try:
+        _ = parts.port
+    except ValueError:
+        bad_port = True
     why = ""
-    if parts.scheme not in ("https", "http") or not host:
+    if bad_port and host:
+        why = "its port must be a number from 1 to 65535"
+    elif parts.scheme not in ("https", "http") or not host:
         why = "it must start with https:// and name a host"
     elif parts.scheme == "http" and not is_loopback(host):
         why = "plain http is only allowed for a loopback host; use https://"
