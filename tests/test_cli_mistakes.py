@@ -6,6 +6,7 @@ no secret, and sends no request it does not need.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import pty
 import re
@@ -255,7 +256,7 @@ def test_redact_leaves_no_piece_of_a_key_and_keeps_plain_words(app_key_pem: str)
     from github_app_token.redaction import NOT_SHOWN, redact
 
     body = "".join(app_key_pem.strip().splitlines()[1:-1])
-    for text in (f"unrecognized arguments: {app_key_pem}", f"invalid choice: '{body}'", f"x {body[:70]} y"):
+    for text in (f"unrecognized arguments: {app_key_pem}", f"invalid choice: '{body}'", f"x {body} y"):
         out = redact(text)
         assert NOT_SHOWN in out and all(fragment not in out for fragment in key_secrets(app_key_pem))
     plain = "unrecognized arguments: /home/alice/" + "a" * 100 + "/key --ownr octo-org"
@@ -319,3 +320,111 @@ def test_a_secret_pasted_into_a_setup_option_is_refused_unseen(option: str, secr
     for part in random_parts:
         for start in range(0, len(part) - 12):
             assert part[start : start + 12] not in lines[0], f"{option} quoted a piece of the {secret_kind}: {lines[0]}"
+
+
+# --- a secret where a name goes, in every command; and names, paths and URLs quoted as they are ------------
+def in_process(argv: list[str], stdin: str = "", environ: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """``github-app-token ARGV`` run in this process: (exit code, standard output, standard error)."""
+    import io
+
+    from github_app_token.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err):  # argparse's usage errors go to sys.stderr, then SystemExit
+        try:
+            code = main(argv, environ=environ or {}, stdin=io.StringIO(stdin), stdout=out, stderr=err)
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+    return code, out.getvalue(), err.getvalue()
+
+
+def no_piece_of(secret: str, text: str) -> bool:
+    """Whether ``text`` holds no 12 characters of ``secret``'s random part (after its prefix)."""
+    random_part = secret.split("_")[-1]
+    return all(random_part[i : i + 12] not in text for i in range(len(random_part) - 11))
+
+
+DEAD_API = "http://127.0.0.1:9"  # nothing listens: any request would fail (and be logged) at once
+
+
+@pytest.mark.parametrize("secret_kind", ["classic token", "fine-grained token"])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["create", "--owner", "{secret}", "--app-id", "1", "--private-key-file", "{key}", "--api-url", DEAD_API],
+        ["create", "--owner", "o", "--repositories", "{secret}", "--app-id", "1", "--private-key-file", "{key}",
+         "--api-url", DEAD_API],
+        ["git-credential", "--owner", "{secret}", "--owner", "x", "--app-id", "1", "--private-key-file", "{key}",
+         "--api-url", DEAD_API, "get"],
+        ["setup", "--owner", "o", "--store", "o/r", "--description", "made by {secret}"],
+    ],
+    ids=["create owner", "create repositories", "git-credential owner", "setup description"],
+)  # fmt: skip
+def test_a_token_where_a_name_goes_is_refused_unseen_before_any_request(
+    argv: list[str], secret_kind: str, key_file: str
+) -> None:
+    """A ``ghp_`` token passes for a login (EMU logins hold ``_``): it reached URLs, retry lines and warnings."""
+    secret = PASTED[secret_kind]
+    argv = [word.replace("{secret}", secret).replace("{key}", key_file) for word in argv]
+    code, out, err = in_process(argv, stdin="protocol=http\nhost=127.0.0.1:9\n\n")
+    assert code == 2 and out == "" and len(err.splitlines()) == 1, err
+    assert "not shown" in err and no_piece_of(secret, err), err
+
+
+def test_create_github_output_refuses_a_token_as_owner_unseen_in_log_and_summary(tmp_path: Path, key_file: str) -> None:
+    secret = PASTED["classic token"]
+    env = {"GITHUB_OUTPUT": str(tmp_path / "out"), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")}
+    argv = ["create", "--github-output", "--owner", secret, "--owner", "other", "--repositories", "other/repo",
+            "--app-id", "1", "--private-key-file", key_file, "--api-url", DEAD_API]  # fmt: skip
+    code, out, err = in_process(argv, environ=env)
+    summary = (tmp_path / "summary.md").read_text()
+    assert code != 0 and "::error::" in out and "not shown" in out and "not shown" in summary
+    assert all(no_piece_of(secret, text) for text in (out, err, summary))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["{secret}\tmy-org\n", '{"{secret}": "my-org"}'],
+    ids=["TOKEN<TAB>OWNER", "JSON keyed by the token"],
+)
+def test_revoke_refuses_a_token_where_the_owner_goes(text: str, emulator: GitHubEmulator) -> None:
+    """Read the wrong way round, the owner's name was "revoked" (401: "already revoked", exit 0) and
+    the token left valid, its text in the error lines."""
+    secret = PASTED["classic token"]
+    code, out, err = in_process(["revoke", "--api-url", emulator.url], stdin=text.replace("{secret}", secret))
+    assert code == 2 and out == "" and "has a token where" in err and "OWNER<TAB>TOKEN" in err, err
+    assert no_piece_of(secret, err) and emulator.exchanges == []
+
+
+def test_an_argument_with_a_keys_line_breaks_is_not_quoted_by_argparse(app_key_pem: str) -> None:
+    """argparse quotes repr(value): the base64 key's lines joined by a literal \\n, its last one short."""
+    key64 = base64.encodebytes(app_key_pem.encode()).decode()
+    code, _, err = in_process(["git-credential", key64])
+    lines = [line for line in key64.splitlines() if len(line) >= 12]
+    assert code == 2 and not any(line in err for line in lines), err
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/home/runner/work/InfraRepo2024/InfraRepo2024/config/github-apps/deploy-bot/private-key.pem",
+        "/Users/AliceSmith/Documents/GitHubApps/ProductionDeployBot/Keys/PrivateKey2024.pem",
+        "C:/Users/JohnDoe/AppData/Local/GitHubAppToken/Cache/Tokens2024/app.pem",
+    ],
+)
+def test_a_long_path_is_quoted_as_it_is(path: str) -> None:
+    """Long paths with capitals and digits were taken for a key: "looks like the secret itself"."""
+    code, _, err = in_process(["create", "--owner", "o", "--app-id", "1", "--private-key-file", path])
+    assert code == 2 and f"'{path}'" in err and "not shown" not in err, err
+
+
+def test_names_like_a_token_prefix_and_long_urls_are_quoted_as_they_are() -> None:
+    from github_app_token.redaction import redact
+
+    for text in (
+        "repository 'ghs_team' and 'gho_tools'",
+        "Could not reach GitHub at https://ghe.example.com/api/v3/ConfigurationManagement2024/x",
+        "https://github.com/organizations/MyOrganization1/settings/installations/123",
+    ):
+        assert redact(text) == text
+    assert "not shown" in redact("x_ghp_" + PASTED["classic token"][4:])  # glued to a word, still a token

@@ -18,6 +18,7 @@ from . import messages
 from .errors import InputError, MissingCredentials
 from .names import ACTION_NAMES, Names
 from .permission_levels import PERMISSION_LEVELS
+from .redaction import NOT_SHOWN, looks_secret
 
 DEFAULT_API_URL = "https://api.github.com"
 PERMISSION_PREFIX = "permission-"
@@ -64,8 +65,6 @@ def parse_bool(env: Mapping[str, str], name: str, *, default: bool = False) -> b
 def shown(value: str, limit: int = 60) -> str:
     """A user value made safe to quote in one log line: escaped, and shortened; a value shaped like
     a secret (a key, a token, a JWT given in the wrong input) is not shown at all."""
-    from .redaction import NOT_SHOWN, looks_secret
-
     if looks_secret(value):
         return NOT_SHOWN
     text = value.encode("unicode_escape").decode("ascii")
@@ -155,14 +154,14 @@ def resolve_ca_bundle(env: Mapping[str, str], names: Names = ACTION_NAMES) -> st
 
 def check_owner(owner: str, source: str) -> str:
     """Return ``owner`` if it is a valid GitHub login, else raise InputError naming ``source`` (as written)."""
-    if not _OWNER_RE.fullmatch(owner):
+    if not _OWNER_RE.fullmatch(owner) or looks_secret(owner):  # a pasted token is no login, though it may match
         raise InputError(messages.BAD_OWNER.format(source=source, value=shown(owner)))
     return owner
 
 
 def check_repository(name: str, source: str) -> str:
     """Return repository ``name`` if GitHub allows it, else raise InputError naming ``source`` (as written)."""
-    if not _REPOSITORY_RE.fullmatch(name) or name in (".", "..") or ".." in name:
+    if not _REPOSITORY_RE.fullmatch(name) or name in (".", "..") or ".." in name or looks_secret(name):
         raise InputError(messages.BAD_REPOSITORY.format(source=source, value=shown(name)))
     return name
 

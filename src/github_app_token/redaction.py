@@ -9,6 +9,7 @@ a message someone else wrote (argparse's "invalid choice" and "unrecognized argu
 
 from __future__ import annotations
 
+import itertools
 import re
 
 #: Where a secret-looking value would have been quoted.
@@ -17,21 +18,35 @@ NOT_SHOWN = "(not shown: it looks like a secret)"
 #: Longer than any path or name a user types by hand; a key or a new-style token is longer.
 LONGEST_SHOWN = 200
 
+#: Not after a letter or digit: a token glued to a word (``x_ghp_...``) is still a token.
+_START = r"(?<![A-Za-z0-9])"
+
 _SECRETS = re.compile(
     r"-----BEGIN[^\n]*"  # a PEM block's first line (what follows is cut off below)
-    r"|\bgh[opsur]_[A-Za-z0-9_.\-]+"  # GitHub tokens: ghs_ (installation), ghp_, gho_, ghu_, ghr_
-    r"|\bgithub_pat_[A-Za-z0-9_]+"
-    r"|\beyJ[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-.]*"  # a JWT: base64url of '{"' then dots
+    # GitHub tokens (ghs_ installation, ghp_, gho_, ghu_, ghr_; GitHub's pattern is 36 or more after the
+    # prefix, 20 still catches a cut one), not a name such as ghs_team
+    rf"|{_START}gh[opsur]_[A-Za-z0-9_.\-]{{20,}}"
+    rf"|{_START}github_pat_[A-Za-z0-9_]{{20,}}"
+    rf"|{_START}eyJ[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-.]*"  # a JWT: base64url of '{{"' then dots
 )
 
-#: A run of base64 as long as a PEM line (64 characters): a key's body, or its base64, when it
-#: mixes upper and lower case and digits, as random bytes do (a long directory name does not).
-_BASE64_RUN = re.compile(r"[A-Za-z0-9+/=_\-]{64,}")
+#: A run of base64 as long as 40 characters: a piece of a key's body, of its base64, of a token.
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/=_\-]{40,}")
+
+
+def _class(c: str) -> str:
+    return "A" if c.isupper() else "a" if c.islower() else "0" if c.isdigit() else "."
 
 
 def _random_looking(match: re.Match[str]) -> bool:
+    """As random bytes' base64 is, and a name or path (``/Users/AliceSmith/GitHubApps/Key2024``,
+    ``ConfigurationManagement2024``) is not: digits in three places or more, few lowercase words (runs of
+    four), and the kind of character (capital, small, digit, other) changing at about every other one."""
     run = match.group()
-    return any(c.isupper() for c in run) and any(c.islower() for c in run) and any(c.isdigit() for c in run)
+    changes = sum(_class(a) != _class(b) for a, b in itertools.pairwise(run))
+    islands = len(re.findall(r"[0-9]+", run))
+    words = len(re.findall(r"[a-z]{4,}", run))
+    return islands >= 3 and words * 20 <= len(run) and changes >= 0.45 * (len(run) - 1)
 
 
 def looks_secret(value: str) -> bool:

@@ -40,7 +40,7 @@ class Context:
     cancellation: Cancellation = field(default_factory=Cancellation)
 
     def warn(self, message: str) -> None:
-        self.stderr.write(f"warning: {message}\n")
+        self.stderr.write(f"warning: {redact(message)}\n")
 
 
 def command(
@@ -141,7 +141,9 @@ class Parser(argparse.ArgumentParser):
     """argparse, whose error messages quote no secret given as an argument (``revoke "$token"``)."""
 
     def error(self, message: str) -> NoReturn:
-        super().error(redact(message))
+        # argparse quotes a value as its repr: a key's line breaks become a literal \n, and its last,
+        # short line would pass for a word; a quoted value with a line break is not shown at all.
+        super().error(redact(re.sub(r"'[^']*\\n[^']*'", NOT_SHOWN, message)))
 
 
 def credentials(args: argparse.Namespace, ctx: Context) -> tuple[str, str, Names]:
@@ -241,7 +243,7 @@ def make_api(env: dict[str, str], names: Names, ctx: Context) -> GitHubAPI:
     from ..inputs import parse_api_url, resolve_ca_bundle
 
     def log(line: str) -> None:
-        print(line, file=ctx.stderr)
+        print(redact(line), file=ctx.stderr)
 
     return GitHubAPI(
         parse_api_url(env, names),

@@ -21,6 +21,7 @@ import json
 from typing import TYPE_CHECKING
 
 from ..errors import ActionError, InputError
+from ..redaction import redact
 from .common import Context, add_api_options, add_app_options, command, make_api, to_inputs
 
 if TYPE_CHECKING:
@@ -146,7 +147,7 @@ def run_as_step(args: argparse.Namespace, ctx: Context) -> int:
             raise InputError(NOT_IN_A_STEP)
         env, names = to_inputs(args, ctx)
     except ActionError as error:
-        main.fail(dict(ctx.environ), log, str(error))
+        main.fail(dict(ctx.environ), log, redact(str(error)))
         return error.exit_code
     if args.bot_identity:
         env["INPUT_BOT-IDENTITY"] = "true"

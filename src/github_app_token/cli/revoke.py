@@ -17,6 +17,7 @@ import re
 from typing import NamedTuple
 
 from ..errors import ActionError, GitHubAPIError, InputError
+from ..redaction import looks_secret, redact
 from .common import EXIT_CODES, Context, add_api_options, command, make_api, read_stdin, to_inputs, variable_name
 
 EPILOG = f"""{EXIT_CODES}
@@ -27,6 +28,10 @@ output of the action (or of create --github-output), or create --json's object."
 #: What a token is made of, whatever its format: base64url and JWT characters (dots), no spaces,
 #: quotes, brackets or commas (the marks of a script's line or of JSON).
 TOKEN_CHARACTERS = re.compile(r"[A-Za-z0-9_.\-+/=~]+")
+
+#: How revoke wants its lines: a TOKEN<TAB>OWNER line would revoke the owner's name, answered 401
+#: ("already revoked"), and leave the token valid.
+ROUND = 'Give what create prints: OWNER<TAB>TOKEN lines, or {"OWNER": "TOKEN"} JSON (the token is not shown).'
 
 
 class Offered(NamedTuple):
@@ -72,6 +77,8 @@ def parse(text: str, source: str) -> list[Offered]:
         tokens = document.get("tokens", document) if isinstance(document, dict) else None
         if not isinstance(tokens, dict) or not all(isinstance(v, str) for v in tokens.values()):
             raise InputError(f'{source} is JSON without a tokens object ({{"OWNER": "TOKEN"}}).')
+        if any(looks_secret(str(owner)) for owner in tokens):
+            raise InputError(f"{source} has a token where an owner goes: nothing was revoked. {ROUND}")
         return [Offered(f"'{owner}'", str(owner), token.strip()) for owner, token in tokens.items()]
     offered = []
     for number, line in enumerate(text.splitlines(), 1):
@@ -83,6 +90,10 @@ def parse(text: str, source: str) -> list[Offered]:
             raise InputError(
                 f"Line {number} of {source} is not a token (nor OWNER<TAB>TOKEN): nothing was revoked. "
                 "Give what create prints, one token per line."
+            )
+        if tab and looks_secret(owner.strip()):
+            raise InputError(
+                f"Line {number} of {source} has a token where the owner goes: nothing was revoked. {ROUND}"
             )
         offered.append(Offered(f"line {number}", owner.strip() if tab else "", token))
     return offered
@@ -139,10 +150,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                     ctx.stdout.write(f"{label}already revoked or expired\n")
                     continue
                 failed.append(error)
-                ctx.stderr.write(f"error: {describe(item)}: {error}\n")
+                ctx.stderr.write(redact(f"error: {describe(item)}: {error}\n"))
             except ActionError as error:
                 failed.append(error)
-                ctx.stderr.write(f"error: {describe(item)}: {error}\n")
+                ctx.stderr.write(redact(f"error: {describe(item)}: {error}\n"))
             else:
                 ctx.stdout.write(f"{label}revoked\n")
     finally:

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from ..errors import InputError
 from ..inputs import check_owner, check_repository, split_list
 from ..permission_levels import PERMISSION_LEVELS
-from ..redaction import looks_secret
+from ..redaction import looks_secret, redact
 from . import manifest, messages
 from .store import VISIBILITIES
 
@@ -212,6 +212,8 @@ def _refuse_pasted_secrets(args: argparse.Namespace) -> None:
         if any(isinstance(item, str) and looks_secret(item) for item in values):
             flag = "--" + attribute.replace("_", "-")
             raise InputError(messages.SECRET_IN_OPTION.format(flag=flag))
+    if redact(args.description or "") != (args.description or ""):  # prose may be long; a token in it is not
+        raise InputError(messages.SECRET_IN_OPTION.format(flag="--description"))
 
 
 def check(args: argparse.Namespace) -> Options:
