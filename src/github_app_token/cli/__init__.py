@@ -24,7 +24,6 @@ from typing import TextIO
 from .. import __version__
 from ..cancel import SIGNALS, Cancellation
 from ..errors import ActionError
-from ..redaction import redact
 from . import create, git_credential, installations, revoke, setup
 from .common import EPILOG, Context, Parser
 
@@ -76,9 +75,9 @@ def main(
         try:
             code: int = args.run(args, ctx)
         except ActionError as error:
-            ctx.stderr.write(f"error: {redact(str(error))}\n")  # a secret pasted in an option is never quoted
+            ctx.error(str(error))
             return error.exit_code
         except Exception as error:  # noqa: BLE001 - one line, no traceback that could carry a secret
-            ctx.stderr.write(f"error: unexpected {type(error).__name__}; please report it\n")
+            ctx.error(f"unexpected {type(error).__name__}; please report it")
             return 1
     return code

@@ -42,6 +42,10 @@ class Context:
     def warn(self, message: str) -> None:
         self.stderr.write(f"warning: {redact(message)}\n")
 
+    def error(self, message: str) -> None:
+        """One ``error:`` line; a secret pasted where a value goes is never quoted (:func:`redact`)."""
+        self.stderr.write(f"error: {redact(message)}\n")
+
 
 def command(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],

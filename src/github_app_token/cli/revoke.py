@@ -17,7 +17,7 @@ import re
 from typing import NamedTuple
 
 from ..errors import ActionError, GitHubAPIError, InputError
-from ..redaction import looks_secret, redact
+from ..redaction import looks_secret
 from .common import EXIT_CODES, Context, add_api_options, command, make_api, read_stdin, to_inputs, variable_name
 
 EPILOG = f"""{EXIT_CODES}
@@ -150,10 +150,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                     ctx.stdout.write(f"{label}already revoked or expired\n")
                     continue
                 failed.append(error)
-                ctx.stderr.write(redact(f"error: {describe(item)}: {error}\n"))
+                ctx.error(f"{describe(item)}: {error}")
             except ActionError as error:
                 failed.append(error)
-                ctx.stderr.write(redact(f"error: {describe(item)}: {error}\n"))
+                ctx.error(f"{describe(item)}: {error}")
             else:
                 ctx.stdout.write(f"{label}revoked\n")
     finally:

@@ -35,6 +35,6 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     try:
         from ..setup.command import main as setup
     except ImportError:
-        ctx.stderr.write(f"error: {NOT_IN_IMAGE}\n")
+        ctx.error(NOT_IN_IMAGE)
         return 2
     return setup(args, ctx.environ, ctx.stdout, ctx.stderr)
