@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import shutil
@@ -30,6 +32,19 @@ JSON_KEYS = {
     "tokens",
     "installations",
 }
+
+
+def in_process(argv: list[str], stdin: str = "", environ: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """``github-app-token ARGV`` run in this process: (exit code, standard output, standard error)."""
+    from github_app_token.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err):  # argparse's usage errors go to sys.stderr, then SystemExit
+        try:
+            code = main(argv, environ=environ or {}, stdin=io.StringIO(stdin), stdout=out, stderr=err)
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+    return code, out.getvalue(), err.getvalue()
 
 
 def cli(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:

@@ -6,7 +6,6 @@ no secret, and sends no request it does not need.
 from __future__ import annotations
 
 import base64
-import contextlib
 import os
 import pty
 import re
@@ -21,7 +20,7 @@ import pytest
 
 from tests.github_emulator import App, GitHubEmulator
 from tests.runner_harness import key_fragments, secret_forms
-from tests.test_cli import COMMAND, as_app, cli
+from tests.test_cli import COMMAND, as_app, cli, in_process
 
 
 @pytest.fixture
@@ -279,6 +278,14 @@ PASTED = {
     "fine-grained token": "github_pat_" + random_text(22) + "_" + random_text(59),
 }
 
+
+def no_piece_of(secret: str, text: str) -> bool:
+    """Whether ``text`` holds no 12 characters of any of ``secret``'s random parts (those of more than 20
+    characters between its ``_`` and ``.``: not its prefix, nor a URL around it)."""
+    parts = [part for part in re.split(r"[._]", secret) if len(part) > 20]
+    return all(part[i : i + 12] not in text for part in parts for i in range(len(part) - 11))
+
+
 #: Each option of ``setup`` that takes a value checked before any request, with what else it needs.
 SETUP_OPTIONS = {
     "--owner": [],
@@ -301,49 +308,20 @@ SETUP_OPTIONS = {
 @pytest.mark.parametrize("option", SETUP_OPTIONS)
 def test_a_secret_pasted_into_a_setup_option_is_refused_unseen(option: str, secret_kind: str) -> None:
     """Each refusal names the option; none quotes a piece of the secret (it quoted 30 or 80 characters)."""
-    import io
-
-    from github_app_token.cli import main
-
     secret = PASTED[secret_kind]
     base = {"--owner": "octo-org", "--store": "octo-org/app"}
     argv = ["setup", *(w for flag, value in base.items() if flag != option for w in (flag, value))]
     if option == "--github-url" or option == "--api-url":
         secret = "https://ghe.example/?token=" + secret  # a URL copied with its token
     argv += [*SETUP_OPTIONS[option], option, secret]
-    stdout, stderr = io.StringIO(), io.StringIO()
-    code = main(argv, environ={}, stdin=io.StringIO(""), stdout=stdout, stderr=stderr)
-    lines = stderr.getvalue().strip().splitlines()
-    assert code == 2 and stdout.getvalue() == "" and len(lines) == 1, stderr.getvalue()
+    code, out, err = in_process(argv)
+    lines = err.strip().splitlines()
+    assert code == 2 and out == "" and len(lines) == 1, err
     assert f"{option} holds what looks like a secret" in lines[0], lines[0]  # refused first, whatever it is
-    random_parts = [part for part in re.split(r"[._]", secret.split("?token=")[-1]) if len(part) > 20]
-    for part in random_parts:
-        for start in range(0, len(part) - 12):
-            assert part[start : start + 12] not in lines[0], f"{option} quoted a piece of the {secret_kind}: {lines[0]}"
+    assert no_piece_of(secret, lines[0]), f"{option} quoted a piece of the {secret_kind}: {lines[0]}"
 
 
 # --- a secret where a name goes, in every command; and names, paths and URLs quoted as they are ------------
-def in_process(argv: list[str], stdin: str = "", environ: dict[str, str] | None = None) -> tuple[int, str, str]:
-    """``github-app-token ARGV`` run in this process: (exit code, standard output, standard error)."""
-    import io
-
-    from github_app_token.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stderr(err):  # argparse's usage errors go to sys.stderr, then SystemExit
-        try:
-            code = main(argv, environ=environ or {}, stdin=io.StringIO(stdin), stdout=out, stderr=err)
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-    return code, out.getvalue(), err.getvalue()
-
-
-def no_piece_of(secret: str, text: str) -> bool:
-    """Whether ``text`` holds no 12 characters of ``secret``'s random part (after its prefix)."""
-    random_part = secret.split("_")[-1]
-    return all(random_part[i : i + 12] not in text for i in range(len(random_part) - 11))
-
-
 DEAD_API = "http://127.0.0.1:9"  # nothing listens: any request would fail (and be logged) at once
 
 

@@ -1,17 +1,15 @@
 """``setup``'s options used wrongly: each refusal is one line, exit 2, before any request, and names
 the option the user typed (``--store``, ``--visibility``, ...), as the CLI's other commands do.
 
-Run in-process through the CLI's entry point (``github_app_token.cli.main``) with no user token and
+Run in-process through the CLI's entry point (``tests.test_cli.in_process``) with no user token and
 no server: a refusal that needed either would fail here, since options are checked first.
 """
 
 from __future__ import annotations
 
-import io
-
 import pytest
 
-from github_app_token.cli import main
+from tests.test_cli import in_process
 
 BASE = ["setup", "--owner", "octo-org", "--store", "octo-org/app"]
 
@@ -82,9 +80,8 @@ REFUSALS = {
 def test_each_setup_refusal_names_the_option_typed(case: str) -> None:
     extra, fragment = REFUSALS[case]
     argv = extra if extra[0] == "setup" else [*BASE, *extra]
-    stdout, stderr = io.StringIO(), io.StringIO()
-    code = main(argv, environ={}, stdin=io.StringIO(""), stdout=stdout, stderr=stderr)
-    lines = stderr.getvalue().splitlines()
-    assert (code, stdout.getvalue(), len(lines)) == (2, "", 1), stderr.getvalue() + stdout.getvalue()
+    code, out, err = in_process(argv)
+    lines = err.splitlines()
+    assert (code, out, len(lines)) == (2, "", 1), err + out
     assert lines[0].startswith("error: ") and fragment in lines[0], lines[0]
     assert "setup:" not in lines[0]  # our message, not argparse's usage error
