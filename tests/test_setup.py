@@ -749,13 +749,14 @@ def test_ctrl_c_while_the_credentials_arrive_keeps_the_key(world: World, tmp_pat
         return convert(request, exchange, **groups)
 
     route.handler = interrupted
+    sigint_before = signal.getsignal(signal.SIGINT)  # Python's default, or SIG_IGN under `nohup ... &`
     result = run_setup(
         world, [*BASIC, "--store", "octo-org/app", "--key-dir", str(tmp_path)], environ=classic(world, "repo")
     )
     assert result.code == 130 and world.web.secrets == {}
     (app,) = world.created
     assert same_key(saved_key(tmp_path).read_text(), app.private_key)
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is sigint_before  # the handler setup found came back
 
 
 def _interrupt(*_: object) -> None:
@@ -780,6 +781,7 @@ def test_a_signal_while_the_proving_token_is_created_revokes_it(
         gate.release.set()
 
     presser = threading.Thread(target=press)
+    sigint_before = signal.getsignal(signal.SIGINT)  # Python's default, or SIG_IGN under `nohup ... &`
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         presser.start()
@@ -787,7 +789,7 @@ def test_a_signal_while_the_proving_token_is_created_revokes_it(
             world, [*BASIC, "--store", "octo-org/app", "--key-dir", str(tmp_path)], environ=classic(world, "repo")
         )
         presser.join()
-        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        assert signal.getsignal(signal.SIGINT) is sigint_before
         assert signal.getsignal(signal.SIGTERM) is _interrupt  # the handlers before setup came back
     finally:
         signal.signal(signal.SIGTERM, previous)
